@@ -48,7 +48,7 @@ fmt: install ## apply ruff fixes and formatting
 	$(RUN) ruff format .
 
 schemas: install ## regenerate contracts/schemas/*.json from the models
-	$(RUN) python -m contracts.schemas
+	$(RUN) python -m contracts.schema_export
 
 clean: ## remove the environment and caches
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,161 @@
+"""The envelope every pinpoint-lake event shares, and the field rules its payloads use."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+PINPOINT_ID_PATTERN = r"^[0-9a-f]{32}$"
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+# Pinpoint application, campaign, journey, segment and import-job ids: 32 lowercase hex digits.
+PinpointId = Annotated[
+    str,
+    StringConstraints(pattern=PINPOINT_ID_PATTERN),
+    Field(description="A Pinpoint id: 32 lowercase hexadecimal characters."),
+]
+RunId = Annotated[
+    str,
+    StringConstraints(pattern=RUN_ID_PATTERN),
+    Field(description="A segmentation run id: letters, digits, '.', '_' or '-', at most 64."),
+]
+NonBlank = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+# Timestamps must say which zone they are in; they are kept in UTC.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+_EVENT_ID_NAMESPACE = uuid.UUID("6f1c2d3e-4b5a-5c6d-8e7f-9a0b1c2d3e4f")
+
+
+def derived_event_id(*parts: str) -> str:
+    """A stable event id derived from what caused the event.
+
+    A handler that runs again for a redelivered message then publishes the same ids, and
+    consumers drop the repeats. `parts` must tell apart every event one cause produces.
+    """
+    if not parts:
+        raise ValueError("derived_event_id needs at least one part")
+    return str(uuid.uuid5(_EVENT_ID_NAMESPACE, "\x1f".join(parts)))
+
+
+class ResourceType(StrEnum):
+    CAMPAIGN = "campaign"
+    JOURNEY = "journey"
+    SEGMENT = "segment"
+
+
+class FrozenModel(BaseModel):
+    """Immutable and strict: an unknown field is an error, never a silent drop."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class EventMetadata(FrozenModel):
+    event_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        description="Assigned by the producer; the idempotency key of every consumer."
+    )
+    version: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]*$")] = Field(
+        description="The contract version of this detail-type."
+    )
+    occurred_at: UtcDatetime = Field(description="When the fact happened (UTC).")
+    producer: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        description="The service (or user tool) that published the event."
+    )
+    correlation_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        description="Ties a chain of events together: the run id, or the catalog change id."
+    )
+    causation_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
+        default=None, description="The event_id of the event this one answers."
+    )
+
+
+class Event(FrozenModel):
+    """Base of every pinpoint-lake event: the EventBridge `detail` = metadata + data.
+
+    Subclasses declare SOURCE, DETAIL_TYPE and VERSION explicitly (never derived from the class
+    name, so renaming a class cannot change the wire format) and a `data` field.
+    """
+
+    SOURCE: ClassVar[str]
+    DETAIL_TYPE: ClassVar[str]
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = ""
+    CONSUMERS: ClassVar[tuple[str, ...]] = ()
+
+    metadata: EventMetadata
+    data: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if len(getattr(cls, "DETAIL_TYPE", "")) > 128:
+            raise TypeError(f"{cls.__name__}: EventBridge detail-types are at most 128 chars")
+
+    @model_validator(mode="after")
+    def _version_matches_the_model(self) -> Self:
+        if self.metadata.version != self.VERSION:
+            raise ValueError(
+                f"{self.DETAIL_TYPE} is version {self.VERSION}; "
+                f"metadata.version says {self.metadata.version}"
+            )
+        return self
+
+    @classmethod
+    def producer_name(cls) -> str:
+        return cls.SOURCE.removeprefix("pinpoint-lake.")
+
+    @classmethod
+    def new(
+        cls,
+        data: Any,
+        *,
+        correlation_id: str,
+        causation_id: str | None = None,
+        event_id: str | None = None,
+        occurred_at: datetime | None = None,
+        producer: str | None = None,
+    ) -> Self:
+        """Build an event with fresh metadata: the usual way a service creates one."""
+        metadata = EventMetadata(
+            event_id=event_id or new_event_id(),
+            version=cls.VERSION,
+            occurred_at=occurred_at or utc_now(),
+            producer=producer or cls.producer_name(),
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+        return cls(metadata=metadata, data=data)
+
+    @property
+    def event_id(self) -> str | None:
+        """The idempotency key; None only for a user request not yet given metadata."""
+        return self.metadata.event_id
+
+    def detail_json(self) -> str:
+        """The EventBridge `detail` as JSON text."""
+        return self.model_dump_json(by_alias=True)

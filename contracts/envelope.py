@@ -1,0 +1,26 @@
+"""The EventBridge event around a `detail`, as targets receive it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contracts._base import UtcDatetime
+
+
+class EventBridgeEnvelope(BaseModel):
+    """The outer event. `account` is optional because moto's deliveries omit it."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    version: str | None = None
+    id: str
+    detail_type: str = Field(alias="detail-type")
+    source: str
+    account: str | None = None
+    time: UtcDatetime | None = None
+    region: str | None = None
+    resources: list[str] = Field(default_factory=list)
+    detail: dict[str, Any]
+    replay_name: str | None = Field(default=None, alias="replay-name")

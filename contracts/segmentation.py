@@ -1,0 +1,302 @@
+"""Events of the segmentation pipeline: a query request in, endpoint attributes out."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Self
+
+from pydantic import AliasChoices, Field, StringConstraints, field_validator, model_validator
+
+from contracts._base import Event, EventMetadata, FrozenModel, PinpointId, RunId
+
+# Queries travel inside every run event; this bound keeps each event below EventBridge's
+# 256 KB entry limit even when every character is JSON-escaped to six bytes.
+MAX_QUERY_LENGTH = 32_768
+
+Query = Annotated[str, StringConstraints(min_length=1, max_length=MAX_QUERY_LENGTH)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+SegmentName = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]
+S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")]
+Count = Annotated[int, Field(ge=0)]
+
+
+class RunRequest(FrozenModel):
+    """What an analyst asked for; carried through the run so every step knows the whole ask."""
+
+    query: Query = Field(
+        validation_alias=AliasChoices("query", "Query"),
+        description="One Athena (Trino) SELECT whose columns are Pinpoint import columns.",
+    )
+    run_id: RunId | None = Field(
+        default=None, description="Chosen by the requester; derived from the event id if omitted."
+    )
+    application_id: PinpointId | None = Field(
+        default=None, description="Target Pinpoint project; the deployment's default if omitted."
+    )
+    segment_name: SegmentName | None = Field(
+        default=None, description="Define a new imported segment with this name."
+    )
+    segment_id: PinpointId | None = Field(
+        default=None, description="Refresh this imported segment (a new version)."
+    )
+    dry_run: bool = Field(default=False, description="Validate, run and check; import nothing.")
+    requested_by: Label | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _query_not_blank(cls, query: str) -> str:
+        if not query.strip():
+            raise ValueError("the query is blank")
+        return query
+
+    @model_validator(mode="after")
+    def _one_segment_target(self) -> Self:
+        if self.segment_name is not None and self.segment_id is not None:
+            raise ValueError(
+                "give segment_name (define a segment) or segment_id (refresh), not both"
+            )
+        return self
+
+
+class SegmentQueryRequested(Event):
+    """Published by users; the only request among the past-tense facts."""
+
+    SOURCE: ClassVar[str] = "pinpoint-lake.user"
+    DETAIL_TYPE: ClassVar[str] = "SegmentQueryRequested"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = (
+        "An analyst asks for a query to be run and its rows imported as endpoint attributes. "
+        "Publishers may omit `metadata`; the validator fills it."
+    )
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("query-validator",)
+
+    metadata: EventMetadata | None = None  # type: ignore[assignment]
+    data: RunRequest
+
+    @model_validator(mode="after")
+    def _version_matches_the_model(self) -> Self:
+        if self.metadata is not None and self.metadata.version != self.VERSION:
+            raise ValueError(
+                f"{self.DETAIL_TYPE} is version {self.VERSION}; "
+                f"metadata.version says {self.metadata.version}"
+            )
+        return self
+
+    @classmethod
+    def from_user(cls, query: str, **fields: Any) -> SegmentQueryRequested:
+        """The request as a user publishes it: data only."""
+        return cls(data=RunRequest(query=query, **fields))
+
+    @property
+    def event_id(self) -> str | None:
+        return None if self.metadata is None else self.metadata.event_id
+
+    def detail_json(self) -> str:
+        exclude = {"metadata"} if self.metadata is None else None
+        return self.model_dump_json(by_alias=True, exclude=exclude)
+
+
+class Rejection(FrozenModel):
+    code: Code
+    message: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class ValidatedRun(FrozenModel):
+    run_id: RunId
+    request: RunRequest
+    application_id: PinpointId = Field(description="The resolved target project.")
+    columns: list[Annotated[str, StringConstraints(min_length=1)]] = Field(min_length=1)
+    tables: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list)
+
+
+class SegmentQueryValidated(Event):
+    SOURCE: ClassVar[str] = "pinpoint-lake.query-validator"
+    DETAIL_TYPE: ClassVar[str] = "SegmentQueryValidated"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = "The query is one read-only SELECT with importable columns."
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("query-runner",)
+
+    data: ValidatedRun
+
+
+class RejectedRun(FrozenModel):
+    run_id: RunId
+    request: RunRequest | None = Field(
+        default=None, description="Absent when the request itself could not be read."
+    )
+    reasons: list[Rejection] = Field(min_length=1)
+
+
+class SegmentQueryRejected(Event):
+    SOURCE: ClassVar[str] = "pinpoint-lake.query-validator"
+    DETAIL_TYPE: ClassVar[str] = "SegmentQueryRejected"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = "The request was refused; every reason is listed with a code."
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("notifier",)
+
+    data: RejectedRun
+
+
+class StartedQuery(FrozenModel):
+    run_id: RunId
+    request: RunRequest
+    application_id: PinpointId
+    query_execution_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    workgroup: Label
+    output_location: S3Uri
+
+
+class SegmentQueryStarted(Event):
+    SOURCE: ClassVar[str] = "pinpoint-lake.query-runner"
+    DETAIL_TYPE: ClassVar[str] = "SegmentQueryStarted"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = "Athena accepted the query."
+    CONSUMERS: ClassVar[tuple[str, ...]] = ()
+
+    data: StartedQuery
+
+
+class SucceededQuery(FrozenModel):
+    run_id: RunId
+    request: RunRequest
+    application_id: PinpointId
+    query_execution_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    result_location: S3Uri = Field(description="The result CSV itself, never its prefix.")
+    data_scanned_bytes: Count = 0
+    engine_execution_time_ms: Count = 0
+
+
+class SegmentQuerySucceeded(Event):
+    SOURCE: ClassVar[str] = "pinpoint-lake.query-runner"
+    DETAIL_TYPE: ClassVar[str] = "SegmentQuerySucceeded"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = "Athena finished; the result file is ready to import."
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("importer",)
+
+    data: SucceededQuery
+
+
+class QueryFailureState(StrEnum):
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+
+
+class FailedQuery(FrozenModel):
+    run_id: RunId
+    request: RunRequest
+    application_id: PinpointId
+    query_execution_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None
+    state: QueryFailureState
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    error_category: int | None = None
+    error_type: int | None = None
+    retryable: bool | None = None
+
+
+class SegmentQueryFailed(Event):
+    SOURCE: ClassVar[str] = "pinpoint-lake.query-runner"
+    DETAIL_TYPE: ClassVar[str] = "SegmentQueryFailed"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = "Athena failed, was cancelled, or the query ran past its limit."
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("notifier",)
+
+    data: FailedQuery
+
+
+class RowRejection(FrozenModel):
+    """Why a result row was not imported. Never carries the row's values (customer data)."""
+
+    row_number: int = Field(ge=1, description="1-based data row number in the result file.")
+    code: Code
+    column: Label | None = None
+    message: Annotated[str, StringConstraints(min_length=1, max_length=512)]
+
+
+class ImportOutcome(StrEnum):
+    COMPLETE = "complete"
+    PARTIAL = "partial"
+    NOTHING_TO_IMPORT = "nothing_to_import"
+    DRY_RUN = "dry_run"
+
+
+class ImportCounts(FrozenModel):
+    rows_read: Count = 0
+    rows_rejected: Count = 0
+    rows_to_import: Count = 0
+
+
+class StartedImport(FrozenModel):
+    run_id: RunId
+    request: RunRequest
+    application_id: PinpointId
+    import_job_id: PinpointId
+    import_file: S3Uri
+    counts: ImportCounts
+    rejection_sample: list[RowRejection] = Field(default_factory=list, max_length=20)
+
+
+class EndpointImportStarted(Event):
+    SOURCE: ClassVar[str] = "pinpoint-lake.importer"
+    DETAIL_TYPE: ClassVar[str] = "EndpointImportStarted"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = "The checked rows were handed to a Pinpoint import job."
+    CONSUMERS: ClassVar[tuple[str, ...]] = ()
+
+    data: StartedImport
+
+
+class CompletedImport(FrozenModel):
+    run_id: RunId
+    request: RunRequest
+    application_id: PinpointId
+    outcome: ImportOutcome
+    import_job_id: PinpointId | None = Field(
+        default=None, description="Absent for dry runs and runs with nothing to import."
+    )
+    counts: ImportCounts
+    rejection_sample: list[RowRejection] = Field(default_factory=list, max_length=20)
+    endpoints_imported: Count = 0
+    pinpoint_failures: Count = 0
+    pinpoint_failure_sample: list[Annotated[str, StringConstraints(max_length=1024)]] = Field(
+        default_factory=list, max_length=20
+    )
+    segment_id: PinpointId | None = Field(
+        default=None, description="The imported segment defined or refreshed, if any."
+    )
+
+
+class EndpointImportCompleted(Event):
+    SOURCE: ClassVar[str] = "pinpoint-lake.importer"
+    DETAIL_TYPE: ClassVar[str] = "EndpointImportCompleted"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = (
+        "The run ended with endpoints imported (complete or partial), nothing to import, "
+        "or a dry-run report."
+    )
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("notifier",)
+
+    data: CompletedImport
+
+
+class FailedImport(FrozenModel):
+    run_id: RunId
+    request: RunRequest
+    application_id: PinpointId
+    import_job_id: PinpointId | None = None
+    counts: ImportCounts = Field(default_factory=ImportCounts)
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    pinpoint_failure_sample: list[Annotated[str, StringConstraints(max_length=1024)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class EndpointImportFailed(Event):
+    SOURCE: ClassVar[str] = "pinpoint-lake.importer"
+    DETAIL_TYPE: ClassVar[str] = "EndpointImportFailed"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = "The result could not be imported; the reason says why."
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("notifier",)
+
+    data: FailedImport

@@ -1,0 +1,88 @@
+"""Lazily built boto3 clients, shared by a service's adapters.
+
+Nothing talks to AWS at import time: a client is built on first use and cached. Tests and the
+local cloud redirect every client at once with `clients.use_session(...)` or `clients.reset()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_athena import AthenaClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_pinpoint import PinpointClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_xray import XRayClient
+
+# Standard retry mode backs off on throttling (Pinpoint's 429s carry no Retry-After).
+DEFAULT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=30,
+)
+
+
+class AwsClients:
+    def __init__(
+        self,
+        session_factory: Callable[[], boto3.session.Session] = boto3.session.Session,
+        config: Config = DEFAULT_CONFIG,
+    ) -> None:
+        self._session_factory = session_factory
+        self._config = config
+        self._session: boto3.session.Session | None = None
+        self._cache: dict[str, Any] = {}
+
+    def use_session(self, session_factory: Callable[[], boto3.session.Session]) -> None:
+        """Build every client from now on with this session factory."""
+        self._session_factory = session_factory
+        self.reset()
+
+    def use_config(self, config: Config) -> None:
+        self._config = config
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every client; the next use builds a fresh one."""
+        self._session = None
+        self._cache.clear()
+
+    def _client(self, service_name: str) -> Any:
+        client = self._cache.get(service_name)
+        if client is None:
+            if self._session is None:
+                self._session = self._session_factory()
+            client = self._session.client(service_name, config=self._config)  # type: ignore[call-overload]
+            self._cache[service_name] = client
+        return client
+
+    def events(self) -> EventBridgeClient:
+        return self._client("events")  # type: ignore[no-any-return]
+
+    def s3(self) -> S3Client:
+        return self._client("s3")  # type: ignore[no-any-return]
+
+    def dynamodb(self) -> DynamoDBClient:
+        return self._client("dynamodb")  # type: ignore[no-any-return]
+
+    def pinpoint(self) -> PinpointClient:
+        return self._client("pinpoint")  # type: ignore[no-any-return]
+
+    def athena(self) -> AthenaClient:
+        return self._client("athena")  # type: ignore[no-any-return]
+
+    def sns(self) -> SNSClient:
+        return self._client("sns")  # type: ignore[no-any-return]
+
+    def xray(self) -> XRayClient:
+        return self._client("xray")  # type: ignore[no-any-return]
+
+
+clients = AwsClients()

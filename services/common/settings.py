@@ -1,0 +1,42 @@
+"""The settings base: the one reader of the process environment.
+
+Each service declares its own `Settings(ServiceSettings)` with fields aliased to environment
+variable names and loads it once, lazily, through `load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SettingsT = TypeVar("SettingsT", bound="ServiceSettings")
+
+
+class SettingsError(RuntimeError):
+    """The environment lacks or mis-sets a variable; the message names each one."""
+
+
+class ServiceSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    service_name: str = Field(alias="POWERTOOLS_SERVICE_NAME", min_length=1)
+    event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
+    aws_region: str = Field(default="us-east-1", alias="AWS_REGION", min_length=1)
+
+
+def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:
+    """Read `model` from the environment (or `environ`), with an error naming every variable."""
+    source = os.environ if environ is None else environ
+    try:
+        return model.model_validate(dict(source))
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            variable = ".".join(str(part) for part in item["loc"])
+            problems.append(f"{variable}: {item['msg']}")
+        raise SettingsError(
+            f"{model.__name__} cannot be read from the environment: " + "; ".join(problems)
+        ) from None
