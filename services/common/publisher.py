@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_xray_sdk.core import xray_recorder
+from aws_xray_sdk.core.models.dummy_entities import DummySegment, DummySubsegment
 from aws_xray_sdk.core.models.trace_header import TraceHeader
 
 from contracts import MAX_ENTRY_BYTES, Event, PutEventsEntry, entry_size, put_events_entry
@@ -71,8 +72,11 @@ def current_trace_header() -> str | None:
         entity = xray_recorder.get_trace_entity()
     except Exception:  # noqa: BLE001 - no active trace is not an error worth failing a publish
         return None
+    # With tracing off the SDK hands out dummy entities: no trace to continue.
+    if entity is None or isinstance(entity, DummySegment | DummySubsegment):
+        return None
     trace_id = getattr(entity, "trace_id", None)
-    if entity is None or not trace_id or trace_id.startswith("dummy"):
+    if not trace_id:
         return None
     sampled = 1 if getattr(entity, "sampled", False) else 0
     header = TraceHeader(root=trace_id, parent=entity.id, sampled=sampled)

@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import xray_recorder
 from botocore.stub import Stubber
 
@@ -187,6 +188,27 @@ def test_max_attempts_must_allow_one_try(client: Any) -> None:
         _publisher(client, max_attempts=0)
 
 
+@pytest.fixture
+def xray_sdk_on() -> Iterator[None]:
+    # Powertools switches the SDK off process-wide when built outside Lambda.
+    was_enabled = global_sdk_config.sdk_enabled()
+    global_sdk_config.set_sdk_enabled(True)
+    yield
+    global_sdk_config.set_sdk_enabled(was_enabled)
+
+
+def test_no_trace_header_while_tracing_is_off() -> None:
+    was_enabled = global_sdk_config.sdk_enabled()
+    global_sdk_config.set_sdk_enabled(False)
+    try:
+        xray_recorder.begin_segment("disabled")
+        assert current_trace_header() is None
+        xray_recorder.end_segment()
+    finally:
+        global_sdk_config.set_sdk_enabled(was_enabled)
+
+
+@pytest.mark.usefixtures("xray_sdk_on")
 def test_the_current_xray_segment_becomes_the_trace_header() -> None:
     assert current_trace_header() is None  # no segment open
     segment = xray_recorder.begin_segment("query-validator", sampling=1)

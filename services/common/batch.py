@@ -1,0 +1,115 @@
+"""The SQS batch loop every service's handler shares.
+
+Each SQS message carries one EventBridge event. Every record is parsed with its contract and
+handled on its own; a record that fails is reported in `batchItemFailures`, so SQS retries
+only it and, after the queue's maxReceiveCount, moves it to the DLQ. One bad record never
+holds back the rest of its batch.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from contracts import (
+    REGISTRY,
+    EventContractError,
+    InvalidEventError,
+    ParsedEvent,
+    UnknownEventError,
+)
+from services.common.observability import logger, metrics, tracer
+
+EventHandler = Callable[[ParsedEvent[BaseModel]], None]
+# Called with the raw event (None when the body was not JSON) and the contract error. When a
+# service gives one, it answers the bad event itself (e.g. publishes a rejection) and the
+# message counts as handled; otherwise the message fails and ends in the DLQ.
+InvalidEventHandler = Callable[[dict[str, Any] | None, EventContractError], None]
+
+
+def parse_record(body: str, accepts: Sequence[type[BaseModel]]) -> ParsedEvent[BaseModel]:
+    """The event in one SQS message body, parsed with one of the models the consumer accepts."""
+    try:
+        raw = json.loads(body)
+    except json.JSONDecodeError as error:
+        raise InvalidEventError(f"the message body is not JSON ({error.msg})") from None
+    parsed = REGISTRY.parse(raw)
+    if not isinstance(parsed.detail, tuple(accepts)):
+        expected = ", ".join(getattr(model, "DETAIL_TYPE", model.__name__) for model in accepts)
+        raise UnknownEventError(
+            f"this consumer takes {expected}; got {parsed.envelope.detail_type!r}"
+        )
+    return parsed
+
+
+def handle_event_batch(
+    event: dict[str, Any],
+    context: LambdaContext | None,
+    handle: EventHandler,
+    *,
+    accepts: Sequence[type[BaseModel]],
+    on_invalid: InvalidEventHandler | None = None,
+) -> PartialItemFailureResponse:
+    if not accepts:
+        raise ValueError("a consumer must accept at least one event model")
+
+    def handle_record(record: SQSRecord) -> None:
+        try:
+            parsed = parse_record(record.body, accepts)
+        except EventContractError as error:
+            _report_invalid(record, error)
+            if on_invalid is None:
+                raise
+            on_invalid(_raw_or_none(record.body), error)
+            return
+        with tracer.provider.in_subsegment(f"## {parsed.envelope.detail_type}") as subsegment:
+            for key, value in _trace_annotations(parsed).items():
+                subsegment.put_annotation(key, value)
+            handle(parsed)
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(
+        event=event, record_handler=handle_record, processor=processor, context=context
+    )
+
+
+def _report_invalid(record: SQSRecord, error: EventContractError) -> None:
+    # The contract error names fields and problems, never the values: safe to log.
+    logger.warning(
+        "event does not fit its contract",
+        extra={"message_id": record.message_id, "problem": str(error)},
+    )
+    metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
+
+
+def _raw_or_none(body: str) -> dict[str, Any] | None:
+    try:
+        raw = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    return raw if isinstance(raw, dict) else None
+
+
+def _trace_annotations(parsed: ParsedEvent[BaseModel]) -> dict[str, str]:
+    """Annotations that make a run's traces findable: correlation id, and run id if any."""
+    annotations = {"detail_type": parsed.envelope.detail_type}
+    metadata = getattr(parsed.detail, "metadata", None)
+    correlation_id = getattr(metadata, "correlation_id", None)
+    if correlation_id:
+        annotations["correlation_id"] = correlation_id
+    run_id = getattr(getattr(parsed.detail, "data", None), "run_id", None)
+    if run_id:
+        annotations["run_id"] = run_id
+    return annotations

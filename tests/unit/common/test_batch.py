@@ -1,0 +1,108 @@
+"""The shared SQS batch loop: per-record parsing, partial failures, poison messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from contracts import (
+    EventContractError,
+    ParsedEvent,
+    SegmentQueryRequested,
+    SegmentQueryValidated,
+)
+from contracts.examples import example_event
+from services.common.batch import handle_event_batch
+
+
+@pytest.fixture(autouse=True)
+def _metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "pinpoint-lake-tests")
+
+
+def _sqs_event(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": f"r{i}",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q",
+                "awsRegion": "us-east-1",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def _validated(run_id: str) -> str:
+    raw = example_event(SegmentQueryValidated)
+    raw["detail"]["data"]["run_id"] = run_id
+    return json.dumps(raw)
+
+
+def test_every_good_record_is_handled_and_bad_ones_are_reported() -> None:
+    handled: list[str] = []
+
+    def handle(parsed: ParsedEvent[BaseModel]) -> None:
+        assert isinstance(parsed.detail, SegmentQueryValidated)
+        if parsed.detail.data.run_id == "explodes":
+            raise RuntimeError("downstream failure")
+        handled.append(parsed.detail.data.run_id)
+
+    response = handle_event_batch(
+        _sqs_event(
+            _validated("run-1"),
+            "not json",
+            _validated("explodes"),
+            json.dumps(example_event(SegmentQueryRequested)),  # not this consumer's event
+            _validated("run-2"),
+        ),
+        None,
+        handle,
+        accepts=[SegmentQueryValidated],
+    )
+
+    assert handled == ["run-1", "run-2"]
+    assert response == {
+        "batchItemFailures": [
+            {"itemIdentifier": "m1"},
+            {"itemIdentifier": "m2"},
+            {"itemIdentifier": "m3"},
+        ]
+    }
+
+
+def test_a_consumer_may_answer_invalid_events_itself() -> None:
+    answered: list[tuple[dict[str, Any] | None, str]] = []
+
+    def on_invalid(raw: dict[str, Any] | None, error: EventContractError) -> None:
+        answered.append((raw, str(error)))
+
+    bad_request = example_event(SegmentQueryRequested)
+    bad_request["detail"]["data"]["query"] = ""
+
+    response = handle_event_batch(
+        _sqs_event(json.dumps(bad_request), "[1, 2"),
+        None,
+        lambda parsed: None,
+        accepts=[SegmentQueryRequested],
+        on_invalid=on_invalid,
+    )
+
+    assert response == {"batchItemFailures": []}
+    assert answered[0][0] == bad_request
+    assert "data.query: String should have at least 1 character" in answered[0][1]
+    assert answered[1] == (None, "the message body is not JSON (Expecting ',' delimiter)")
+
+
+def test_a_consumer_must_accept_something() -> None:
+    with pytest.raises(ValueError, match="at least one event model"):
+        handle_event_batch(_sqs_event(), None, lambda parsed: None, accepts=[])
