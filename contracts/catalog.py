@@ -135,13 +135,18 @@ class CatalogEntry(FrozenModel):
 
 class CatalogEntryChange(FrozenModel):
     change: CatalogChange
-    before: CatalogEntry | None
+    before: CatalogEntry | None = Field(
+        description="Absent for 'created', and for 'deleted' when never cataloged before."
+    )
     after: CatalogEntry
 
     @model_validator(mode="after")
-    def _created_has_no_before(self) -> Self:
-        if (self.change is CatalogChange.CREATED) != (self.before is None):
-            raise ValueError("'created' changes, and only they, have no 'before' entry")
+    def _before_fits_the_change(self) -> Self:
+        # A resource created and deleted before it could be cataloged is first seen deleted.
+        if self.change is CatalogChange.CREATED and self.before is not None:
+            raise ValueError("a 'created' change has no 'before' entry")
+        if self.change in (CatalogChange.RENAMED, CatalogChange.UPDATED) and self.before is None:
+            raise ValueError(f"a '{self.change.value}' change needs the 'before' entry")
         return self
 
 

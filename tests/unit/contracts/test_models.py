@@ -179,13 +179,16 @@ def test_a_live_resource_needs_a_name_but_a_deleted_one_may_lack_it() -> None:
     assert ResolvedResource.model_validate(fields | {"deleted": True}).name is None
 
 
-def test_only_created_changes_lack_a_before_entry() -> None:
+def test_before_entries_fit_the_kind_of_change() -> None:
     entry = _catalog_entry("Winback", datetime.fromisoformat("2026-11-20T00:00:00+00:00"))
-    with pytest.raises(ValidationError, match="only they, have no 'before'"):
+    with pytest.raises(ValidationError, match="'renamed' change needs the 'before' entry"):
         CatalogEntryChange(change=CatalogChange.RENAMED, before=None, after=entry)
-    with pytest.raises(ValidationError, match="only they, have no 'before'"):
+    with pytest.raises(ValidationError, match="'created' change has no 'before' entry"):
         CatalogEntryChange(change=CatalogChange.CREATED, before=entry, after=entry)
     assert CatalogEntryChange(change=CatalogChange.CREATED, before=None, after=entry).before is None
+    # created and deleted before it could be cataloged: first seen deleted
+    deleted = entry.model_copy(update={"deleted": True})
+    assert CatalogEntryChange(change=CatalogChange.DELETED, before=None, after=deleted)
 
 
 def test_example_events_cover_every_model() -> None:
