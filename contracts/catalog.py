@@ -157,7 +157,7 @@ class CatalogEntryChanged(Event):
     DESCRIPTION: ClassVar[str] = (
         "A catalog entry was created, renamed, updated or deleted; emitted only on real change."
     )
-    CONSUMERS: ClassVar[tuple[str, ...]] = ("subscribers", "notifier")
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("subscribers",)
 
     data: CatalogEntryChange
 
