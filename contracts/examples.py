@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts._base import Event, EventMetadata, ResourceType
+from contracts._base import Event, EventMetadata, ResourceType, derived_event_id
 from contracts.aws import (
     AthenaQueryStateChange,
     AwsEvent,
@@ -75,7 +75,7 @@ RESULT_PREFIX = "s3://pinpoint-lake-results/athena/" + RUN_ID
 
 def _metadata(event: type[Event], step: int, correlation_id: str = RUN_ID) -> EventMetadata:
     return EventMetadata(
-        event_id=f"00000000-0000-4000-8000-{step:012d}",
+        event_id=derived_event_id("example", event.DETAIL_TYPE),
         version=event.VERSION,
         occurred_at=CHANGED_AT,
         producer=event.producer_name(),

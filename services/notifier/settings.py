@@ -1,0 +1,21 @@
+"""notifier settings, read once from the environment."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+
+from services.common.settings import ServiceSettings, load_settings
+
+
+class Settings(ServiceSettings):
+    topic_arn: str = Field(alias="NOTIFICATION_TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
+    # How long a sent notification is remembered, so a late duplicate stays silent.
+    remember_seconds: int = Field(default=7 * 24 * 3600, alias="NOTIFICATION_MEMORY_SECONDS")
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings(Settings)

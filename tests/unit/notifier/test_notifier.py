@@ -1,0 +1,189 @@
+"""notifier: readable messages for every ending, filterable attributes, no duplicates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from contracts import (
+    REGISTRY,
+    EndpointImportCompleted,
+    EndpointImportFailed,
+    Event,
+    ImportOutcome,
+    SegmentQueryFailed,
+    SegmentQueryRejected,
+    SegmentQueryValidated,
+)
+from contracts.examples import RUN_ID, example_event
+from services.common.clients import clients
+from services.notifier import handler as notifier_handler
+from services.notifier.logic import notification_for, shorten, subject_line
+from services.notifier.settings import get_settings
+
+
+def parsed(model: type[Event], **data: Any) -> Any:
+    raw = example_event(model)
+    raw["detail"]["data"] |= data
+    return REGISTRY.parse_as(raw, model).detail
+
+
+def test_every_ending_has_an_outcome_and_a_readable_subject() -> None:
+    cases = {
+        "rejected": parsed(SegmentQueryRejected),
+        "query_failed": parsed(SegmentQueryFailed),
+        "query_timed_out": parsed(SegmentQueryFailed, state="TIMED_OUT"),
+        "partial": parsed(EndpointImportCompleted),
+        "complete": parsed(EndpointImportCompleted, outcome="complete", pinpoint_failures=0),
+        "dry_run": parsed(EndpointImportCompleted, outcome="dry_run", import_job_id=None),
+        "nothing_to_import": parsed(EndpointImportCompleted, outcome="nothing_to_import"),
+        "import_failed": parsed(EndpointImportFailed),
+    }
+    summaries = {}
+    for outcome, event in cases.items():
+        notification = notification_for(event)
+        assert notification.outcome == outcome
+        assert notification.attributes == {"outcome": outcome, "run_id": RUN_ID}
+        assert notification.body["run_id"] == RUN_ID
+        assert len(notification.subject) <= 100
+        assert notification.subject.startswith(f"pinpoint-lake run {RUN_ID}: ")
+        summaries[outcome] = notification.body["summary"]
+
+    assert summaries["rejected"] == "query rejected (2 reasons)"
+    assert summaries["partial"] == "10247 endpoints updated, 1 failed in Pinpoint, 2 rows rejected"
+    assert summaries["dry_run"] == "dry run, 10248 rows would be imported, 2 rows rejected"
+
+
+def test_bodies_carry_counts_reasons_and_a_shortened_query() -> None:
+    partial = notification_for(parsed(EndpointImportCompleted)).body
+    assert partial["counts"] == {
+        "rows_read": 10_250,
+        "rows_rejected": 2,
+        "rows_to_import": 10_248,
+        "endpoints_imported": 10_247,
+        "pinpoint_failures": 1,
+    }
+    assert partial["rejection_sample"][0]["code"] == "VALUE_TOO_LONG"
+    assert "\n" not in partial["query"]
+
+    rejected = notification_for(parsed(SegmentQueryRejected)).body
+    assert [r["code"] for r in rejected["reasons"]] == ["MISSING_ID_COLUMN", "SELECT_STAR"]
+
+    failed = notification_for(parsed(SegmentQueryFailed)).body
+    assert failed["reason"].startswith("COLUMN_NOT_FOUND")
+
+
+def test_queries_and_subjects_are_kept_short_and_sns_safe() -> None:
+    assert shorten("SELECT\n  a\tFROM   t") == "SELECT a FROM t"
+    long = shorten("x" * 2_000)
+    assert len(long) == 500
+    assert long.endswith("…")
+    subject = subject_line("run-1", "dry run — 5 rows\nsecond line " + "y" * 200)
+    assert len(subject) == 100
+    assert all(32 <= ord(c) < 127 for c in subject)
+
+
+def test_other_events_are_not_endings() -> None:
+    with pytest.raises(TypeError, match="does not end a run"):
+        notification_for(parsed(SegmentQueryValidated))
+
+
+@pytest.fixture
+def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A topic with an SQS subscriber, an idempotency table, and the notifier's environment."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "notifier",
+        "POWERTOOLS_METRICS_NAMESPACE": "pinpoint-lake-tests",
+        "EVENT_BUS_NAME": "bus",
+        "IDEMPOTENCY_TABLE_NAME": "idempotency",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        sns = boto3.client("sns", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        topic = sns.create_topic(Name="runs")["TopicArn"]
+        queue = sqs.create_queue(QueueName="ops")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"FilterPolicy": json.dumps({"outcome": ["partial", "import_failed"]})},
+        )
+        boto3.client("dynamodb", region_name="us-east-1").create_table(
+            TableName="idempotency",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        monkeypatch.setenv("NOTIFICATION_TOPIC_ARN", topic)
+        _reset_caches()
+        yield queue
+        _reset_caches()
+
+
+def _reset_caches() -> None:
+    get_settings.cache_clear()
+    notifier_handler._send_once.cache_clear()
+    notifier_handler._config.cache_clear()
+    clients.reset()
+
+
+def _sqs_batch(*events: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"m{i}",
+                "receiptHandle": "r",
+                "body": json.dumps(event),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:notifier",
+                "awsRegion": "us-east-1",
+            }
+            for i, event in enumerate(events)
+        ]
+    }
+
+
+class Context:
+    function_name = "notifier"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:notifier"
+    aws_request_id = "req-1"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def test_one_message_per_ended_run_even_when_delivered_twice(deployed: str) -> None:
+    partial = example_event(EndpointImportCompleted)
+    failed = example_event(EndpointImportFailed)
+    rejected = example_event(SegmentQueryRejected)  # filtered out by the subscription
+
+    first = notifier_handler.lambda_handler(_sqs_batch(partial, failed, rejected), Context())
+    again = notifier_handler.lambda_handler(_sqs_batch(partial, failed), Context())
+
+    assert first == again == {"batchItemFailures": []}
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    messages = sqs.receive_message(QueueUrl=deployed, MaxNumberOfMessages=10)["Messages"]
+    envelopes = [json.loads(m["Body"]) for m in messages]
+    assert sorted(e["MessageAttributes"]["outcome"]["Value"] for e in envelopes) == [
+        "import_failed",
+        "partial",
+    ]
+    partial_message = next(e for e in envelopes if "partial" in e["Message"])
+    assert partial_message["Subject"].startswith(f"pinpoint-lake run {RUN_ID}:")
+    assert json.loads(partial_message["Message"])["outcome"] == ImportOutcome.PARTIAL.value
