@@ -1,0 +1,391 @@
+"""`LocalCloud`: the whole system on one machine, built from `infra/template.yaml` itself.
+
+    with LocalCloud(data_lake=Path("lake")) as cloud:
+        boto3.client("events").put_events(...)      # plain boto3 talks to the local cloud
+        cloud.run_until_idle()
+        cloud.dead_letters()
+
+Inside the context, moto serves AWS in process, the Pinpoint and Athena emulators answer
+what moto lacks (they are "emulators": objects with install/uninstall/tick/busy, built by
+factories so tests can pass their own), and the runtime feeds the queues to the handlers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+import boto3
+
+from infra.local.clock import VirtualClock
+from infra.local.resources import Deployment, deploy
+from infra.local.runtime import Invocation, LocalRuntime
+from infra.local.template import StackModel, StackSettings, TranslatedTemplate, load_stack_template
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
+LOCAL_PINPOINT_PROJECT_NAME = "pinpoint-lake-local"
+CLOUDTRAIL_BUCKET_OUTPUT = "CloudTrailBucketName"
+CLOUDTRAIL_PREFIX_OUTPUT = "CloudTrailKeyPrefix"
+
+# Fake credentials make sure nothing inside the context can reach a real account.
+_FAKE_AWS_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+_REMOVED_AWS_ENVIRONMENT = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL")
+
+
+class Emulator(Protocol):
+    def install(self) -> object: ...
+
+    def uninstall(self) -> object: ...
+
+    def tick(self) -> object: ...
+
+    def busy(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class EmulatorSetup:
+    """What an emulator factory may know before the stack is deployed."""
+
+    clock: VirtualClock
+    region: str
+    account_id: str
+    data_lake: Path
+    cloudtrail_bucket: str | None
+    cloudtrail_prefix: str
+    stack: StackModel  # parameters may still lack PinpointProjectId here
+
+    def parameter(self, name: str, default: str) -> str:
+        """A template parameter's value, or `default` when the template lacks it."""
+        declared = self.stack.template.get("Parameters") or {}
+        if name in declared and name not in self.stack.missing_parameters():
+            return str(self.stack.parameter(name))
+        return default
+
+
+EmulatorFactory = Callable[[EmulatorSetup], Emulator | None]
+
+
+def _optional_module(name: str) -> Any | None:
+    """Import an emulator package that may not exist yet (they are built separately)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith(name):
+            raise  # the package exists but one of its own imports is broken
+        logger.warning("%s is not available: its service calls go to moto", name)
+        return None
+
+
+def pinpoint_emulator(setup: EmulatorSetup) -> Emulator | None:
+    """The Pinpoint emulator, recording CloudTrail when a trail bucket is known."""
+    pinpoint = _optional_module("infra.local.pinpoint")
+    if pinpoint is None:
+        return None
+    recorder = None
+    if setup.cloudtrail_bucket is not None:
+        recorder = pinpoint.CloudTrailRecorder(
+            clock=setup.clock,
+            bucket=setup.cloudtrail_bucket,
+            prefix=setup.cloudtrail_prefix,
+            region=setup.region,
+            account_id=setup.account_id,
+        )
+    emulator: Emulator = pinpoint.PinpointEmulator(
+        clock=setup.clock, region=setup.region, account_id=setup.account_id, recorder=recorder
+    )
+    return emulator
+
+
+def athena_emulator(setup: EmulatorSetup) -> Emulator | None:
+    """Athena on DuckDB over the data-lake folder."""
+    athena = _optional_module("infra.local.athena")
+    if athena is None:
+        return None
+    emulator: Emulator = athena.AthenaEmulator(
+        clock=setup.clock,
+        data_lake=setup.data_lake,
+        database=setup.parameter("GlueDatabase", "due_eventdb"),
+        catalog=setup.parameter("GlueCatalog", "AwsDataCatalog"),
+        region=setup.region,
+        account_id=setup.account_id,
+    )
+    return emulator
+
+
+DEFAULT_EMULATORS: tuple[EmulatorFactory, ...] = (pinpoint_emulator, athena_emulator)
+
+
+class _Clients:
+    """One boto3 client per service, created inside the moto context."""
+
+    def __init__(self, region: str) -> None:
+        self._session = boto3.session.Session(region_name=region)
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service_name: str) -> Any:
+        if service_name not in self._clients:
+            self._clients[service_name] = self._session.client(service_name)  # type: ignore[call-overload]
+        return self._clients[service_name]
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        *,
+        template: Path = DEFAULT_TEMPLATE,
+        parameters: Mapping[str, Any] | None = None,
+        data_lake: Path | None = None,
+        cloudtrail: bool = False,
+        emulators: Sequence[EmulatorFactory] = DEFAULT_EMULATORS,
+        clock: VirtualClock | None = None,
+        stack_name: str = "pinpoint-lake",
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+    ) -> None:
+        self.template_path = template
+        self.parameters = dict(parameters or {})
+        self.cloudtrail = cloudtrail
+        self.clock = clock or VirtualClock()
+        self.settings = StackSettings(stack_name=stack_name, region=region, account_id=account_id)
+        self._data_lake = data_lake
+        self._emulator_factories = tuple(emulators)
+        self._emulators: list[Emulator] = []
+        self._saved_environment: dict[str, str] | None = None
+        self._mock: Any = None
+        self._temporary_lake: tempfile.TemporaryDirectory[str] | None = None
+        self._runtime: LocalRuntime | None = None
+        self._model: StackModel | None = None
+        self._deployment: Deployment | None = None
+
+    # -- context management
+
+    def __enter__(self) -> LocalCloud:
+        try:
+            self._start()
+        except BaseException:
+            self._stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        import moto  # noqa: PLC0415 - a dev dependency, needed only for the local cloud
+
+        self._set_environment()
+        self._mock = moto.mock_aws()
+        self._mock.start()
+        region, account_id = self.settings.region, self.settings.account_id
+        translated = load_stack_template(self.template_path, region=region)
+        clients = _Clients(region)
+        self._runtime = LocalRuntime(
+            clock=self.clock, clients=clients, region=region, account_id=account_id
+        )
+        setup = self._emulator_setup(translated)
+        for factory in self._emulator_factories:
+            emulator = factory(setup)
+            if emulator is not None:
+                emulator.install()
+                self._emulators.append(emulator)
+                self._runtime.add_hook(emulator)
+        parameters = dict(self.parameters)
+        declared = translated.resources_template.get("Parameters") or {}
+        if "PinpointProjectId" in declared and "PinpointProjectId" not in parameters:
+            parameters["PinpointProjectId"] = _create_pinpoint_project(clients)
+        self._model = StackModel(
+            translated.resources_template, parameters=parameters, settings=self.settings
+        )
+        self._deployment = deploy(self._model, translated, self._runtime, clients)
+        self.outputs: dict[str, Any] = self._model.outputs()
+
+    def _emulator_setup(self, translated: TranslatedTemplate) -> EmulatorSetup:
+        # A view of the stack before deployment: names are computable already, but the
+        # Pinpoint project (a parameter) is created only once the emulators are installed.
+        preview = StackModel(
+            translated.resources_template, parameters=self.parameters, settings=self.settings
+        )
+        bucket = preview.output(CLOUDTRAIL_BUCKET_OUTPUT) if self.cloudtrail else None
+        if self.cloudtrail and bucket is None:
+            warnings.warn(
+                f"cloudtrail=True but {self.template_path.name} has no {CLOUDTRAIL_BUCKET_OUTPUT} "
+                "output: Pinpoint calls are not recorded as CloudTrail",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+        return EmulatorSetup(
+            clock=self.clock,
+            region=self.settings.region,
+            account_id=self.settings.account_id,
+            data_lake=self._data_lake_path(),
+            cloudtrail_bucket=None if bucket is None else str(bucket),
+            cloudtrail_prefix=str(preview.output(CLOUDTRAIL_PREFIX_OUTPUT) or ""),
+            stack=preview,
+        )
+
+    def _data_lake_path(self) -> Path:
+        if self._data_lake is not None:
+            return self._data_lake
+        self._temporary_lake = tempfile.TemporaryDirectory(prefix="pinpoint-lake-")
+        return Path(self._temporary_lake.name)
+
+    def _stop(self) -> None:
+        while self._emulators:
+            self._emulators.pop().uninstall()
+        if self._runtime is not None:
+            self._runtime.close()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        if self._temporary_lake is not None:
+            self._temporary_lake.cleanup()
+            self._temporary_lake = None
+        self._restore_environment()
+
+    def _set_environment(self) -> None:
+        # The local cloud IS the environment its code runs in, so it owns os.environ here.
+        environ = os.environ  # noqa: TID251
+        self._saved_environment = dict(environ)
+        for name in _REMOVED_AWS_ENVIRONMENT:
+            environ.pop(name, None)
+        environ.update(_FAKE_AWS_ENVIRONMENT)
+        environ["AWS_DEFAULT_REGION"] = environ["AWS_REGION"] = self.settings.region
+
+    def _restore_environment(self) -> None:
+        if self._saved_environment is not None:
+            environ = os.environ  # noqa: TID251
+            environ.clear()
+            environ.update(self._saved_environment)
+            self._saved_environment = None
+
+    # -- the running cloud
+
+    @property
+    def runtime(self) -> LocalRuntime:
+        if self._runtime is None:
+            raise RuntimeError("the local cloud is not running (use it as a context manager)")
+        return self._runtime
+
+    @property
+    def stack(self) -> StackModel:
+        if self._model is None:
+            raise RuntimeError("the local cloud is not running (use it as a context manager)")
+        return self._model
+
+    @property
+    def resources(self) -> dict[str, str]:
+        """Logical id -> physical id (what `Ref` returns), for every created resource."""
+        if self._deployment is None:
+            raise RuntimeError("the local cloud is not running (use it as a context manager)")
+        return dict(self._deployment.physical_ids)
+
+    @property
+    def notes(self) -> dict[str, str]:
+        """Resources accepted without a moto counterpart, and why."""
+        return dict(self._deployment.notes) if self._deployment else {}
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        return list(self.runtime.invocations)
+
+    def run_until_idle(self, *, max_rounds: int = 100) -> int:
+        return self.runtime.run_until_idle(max_rounds=max_rounds)
+
+    def advance(self, seconds: float) -> None:
+        self.runtime.advance(seconds)
+
+    def invoke(self, function_logical_id: str, event: Any) -> Any:
+        return self.runtime.invoke(self.stack.physical_name(function_logical_id), event)
+
+    def dead_letters(self) -> dict[str, list[dict[str, Any]]]:
+        """Messages in every dead-letter queue, by the DLQ's logical id, left in place.
+
+        Each is the SQS message as boto3 returns it (Body, MessageId, Attributes...),
+        without a receipt handle: looking does not consume them.
+        """
+        queues = _dead_letter_queue_ids(self.stack)
+        sqs = self.runtime._clients.client("sqs")
+        return {logical_id: _peek(sqs, self.stack.physical_id(logical_id)) for logical_id in queues}
+
+
+def _create_pinpoint_project(clients: _Clients) -> str:
+    response = clients.client("pinpoint").create_app(
+        CreateApplicationRequest={"Name": LOCAL_PINPOINT_PROJECT_NAME}
+    )
+    return str(response["ApplicationResponse"]["Id"])
+
+
+def _dead_letter_queue_ids(stack: StackModel) -> list[str]:
+    """Queues named as a dead-letter target anywhere in the stack (redrive, rule targets)."""
+    targets: set[str] = set()
+
+    def collect(value: Any) -> None:
+        if isinstance(value, dict):
+            if "deadLetterTargetArn" in value:
+                targets.add(str(value["deadLetterTargetArn"]))
+            if (
+                isinstance(value.get("DeadLetterConfig"), dict)
+                and "Arn" in value["DeadLetterConfig"]
+            ):
+                targets.add(str(value["DeadLetterConfig"]["Arn"]))
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    queues = [
+        logical_id
+        for logical_id in stack.resources
+        if stack.resource_type(logical_id) == "AWS::SQS::Queue"
+    ]
+    for logical_id in stack.resources:
+        collect(stack.properties(logical_id))
+    return [logical_id for logical_id in queues if stack.attribute(logical_id, "Arn") in targets]
+
+
+def _peek(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Read every message without consuming it: hide each while reading, then show all again."""
+    messages: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=60,
+        MessageSystemAttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    ).get("Messages", []):
+        messages.extend(batch)
+    for start in range(0, len(messages), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {
+                    "Id": str(index),
+                    "ReceiptHandle": message["ReceiptHandle"],
+                    "VisibilityTimeout": 0,
+                }
+                for index, message in enumerate(messages[start : start + 10])
+            ],
+        )
+    # Receipt handles of this look are void once the messages are visible again.
+    return [{k: v for k, v in message.items() if k != "ReceiptHandle"} for message in messages]

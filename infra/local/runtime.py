@@ -1,0 +1,597 @@
+"""The local Lambda runtime: functions, the SQS pump, scheduled rules on the virtual clock.
+
+Lambda functions are not created in moto (moto's Lambda needs Docker). They are registered
+here and called in process: the pump receives batches from each SQS event source, builds
+the event Lambda would build, calls the handler with the function's environment, and then
+does what the Lambda poller does with the answer (delete what succeeded, let the rest be
+received again, so SQS redrive moves it to the DLQ after `maxReceiveCount`).
+
+Handlers are imported fresh for each runtime (the handler's package is dropped from
+`sys.modules` on first use), so import-time state does not leak between local clouds.
+Shared modules they import (contracts, services.common) stay cached: read settings lazily.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from infra.local.clock import VirtualClock
+from infra.local.schedule import Schedule
+
+logger = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+
+# When nothing is scheduled but an emulator is still busy, time moves on by this much.
+IDLE_STEP_SECONDS = 60.0
+# A handler feeding its own queue would keep one drain going forever; a round stops here
+# and run_until_idle's round limit reports it.
+MAX_MESSAGES_PER_DRAIN = 1000
+
+
+class Hook(Protocol):
+    """An emulator that makes progress on its own (Athena queries, Pinpoint import jobs)."""
+
+    def tick(self) -> object: ...
+
+    def busy(self) -> bool: ...
+
+
+class NotSettledError(RuntimeError):
+    """`run_until_idle` gave up: something kept working after the allowed rounds."""
+
+
+class FunctionNotFoundError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    handler: str  # "package.module.function"
+    code_path: Path
+    environment: Mapping[str, str] = field(default_factory=dict)
+    timeout_seconds: int = 3
+    memory_mb: int = 128
+    log_group_name: str = ""
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    """An `AWS::Lambda::EventSourceMapping` from an SQS queue."""
+
+    logical_id: str
+    queue_arn: str
+    queue_url: str
+    function_name: str
+    batch_size: int = 10
+    report_batch_item_failures: bool = False
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a scheduled rule or schedule sends its event, and how it shapes it."""
+
+    arn: str
+    input: str | None = None
+    input_path: str | None = None
+    input_transformer: Mapping[str, Any] | None = None
+    message_group_id: str | None = None
+    # EventBridge Scheduler targets that are event buses publish with these.
+    source: str | None = None
+    detail_type: str | None = None
+
+
+@dataclass
+class ScheduledJob:
+    """A scheduled rule (`kind="rule"`, sends "Scheduled Event") or an EventBridge Scheduler
+    schedule (`kind="scheduler"`, sends the target's Input)."""
+
+    name: str
+    arn: str
+    schedule: Schedule
+    targets: Sequence[Target]
+    kind: str = "rule"
+    end: datetime | None = None
+    next_due: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One call of a handler, kept for tests and for debugging a local run."""
+
+    function_name: str
+    request_id: str
+    event: Any
+    result: Any = None
+    error: str | None = None
+    failed_message_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class LambdaContext:
+    """The context object Lambda passes to a Python handler."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline_monotonic: float
+    function_version: str = "$LATEST"
+    identity: Any = None
+    client_context: Any = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline_monotonic - time.monotonic()) * 1000))
+
+
+class AwsClients(Protocol):
+    def client(self, service_name: str) -> Any: ...
+
+
+# --------------------------------------------------------------------------- pure shaping
+
+
+def sqs_record(message: JsonDict, *, queue_arn: str, region: str) -> JsonDict:
+    """A received SQS message in the shape of a Lambda SQS event record."""
+    attributes = dict(message.get("Attributes") or {})
+    record: JsonDict = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": {
+            name: {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": value.get("StringListValues", []),
+                "binaryListValues": value.get("BinaryListValues", []),
+                "dataType": value["DataType"],
+            }
+            for name, value in (message.get("MessageAttributes") or {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def with_account(body: str, account_id: str) -> str:
+    """moto's EventBridge leaves `account` out of delivered events; AWS always sets it."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(event, dict) or "detail-type" not in event or "account" in event:
+        return body
+    return json.dumps({**event, "account": account_id})
+
+
+def failed_message_ids(
+    records: Sequence[JsonDict], result: Any, error: str | None, *, report_failures: bool
+) -> set[str]:
+    """Which messages go back to the queue, by Lambda's rules for SQS event sources."""
+    all_ids = {record["messageId"] for record in records}
+    if error is not None:
+        return all_ids
+    if not report_failures or not isinstance(result, dict):
+        return set()
+    failures = result.get("batchItemFailures") or []
+    reported = {item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures}
+    if not reported <= all_ids:  # an unknown or empty id fails the whole batch, as on AWS
+        return all_ids
+    return {identifier for identifier in reported if identifier}
+
+
+def scheduled_event(
+    job: ScheduledJob, *, moment: datetime, region: str, account_id: str
+) -> JsonDict:
+    return {
+        "version": "0",
+        "id": _stable_id(job.arn, moment.isoformat()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account_id,
+        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [job.arn],
+        "detail": {},
+    }
+
+
+def target_payload(target: Target, event: JsonDict, *, rule_arn: str) -> str:
+    """The text a rule target receives: Input, InputPath or InputTransformer applied."""
+    if target.input is not None:
+        return target.input
+    if target.input_path:
+        return json.dumps(json_path(event, target.input_path))
+    if target.input_transformer:
+        values = {
+            name: json_path(event, path)
+            for name, path in (target.input_transformer.get("InputPathsMap") or {}).items()
+        }
+        values["aws.events.event.json"] = event
+        values["aws.events.rule-arn"] = rule_arn
+        values["aws.events.rule-name"] = rule_arn.rsplit("/", 1)[-1]
+        values["aws.events.event.ingestion-time"] = event.get("time")
+        text = str(target.input_transformer.get("InputTemplate", ""))
+        for name, value in values.items():
+            text = text.replace(f"<{name}>", value if isinstance(value, str) else json.dumps(value))
+        return text
+    return json.dumps(event)
+
+
+def json_path(document: Any, path: str) -> Any:
+    """The `$.a.b` paths EventBridge uses in InputPath and InputPathsMap."""
+    value = document
+    for key in [part for part in path.removeprefix("$").split(".") if part]:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _stable_id(*parts: str) -> str:
+    digest = hashlib.sha256("/".join(parts).encode()).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+
+
+def _arn_parts(arn: str) -> tuple[str, str, str, str]:
+    """(service, region, account, resource) of an ARN."""
+    _, _, service, region, account, resource = arn.split(":", 5)
+    return service, region, account, resource
+
+
+# --------------------------------------------------------------------------- runtime
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        *,
+        clock: VirtualClock,
+        clients: AwsClients,
+        region: str,
+        account_id: str,
+    ) -> None:
+        self.clock = clock
+        self.region = region
+        self.account_id = account_id
+        self._clients = clients
+        self.functions: dict[str, FunctionSpec] = {}
+        self.sources: list[QueueSource] = []
+        self.jobs: list[ScheduledJob] = []
+        self.hooks: list[Hook] = []
+        self.invocations: list[Invocation] = []
+        self._handlers: dict[str, Callable[..., Any]] = {}
+        self._added_sys_paths: list[str] = []
+        self._invocation_count = 0
+
+    # -- registration
+
+    def register_function(self, spec: FunctionSpec) -> None:
+        self.functions[spec.name] = spec
+
+    def register_queue_source(self, source: QueueSource) -> None:
+        self.sources.append(source)
+
+    def register_job(self, job: ScheduledJob) -> None:
+        job.next_due = job.schedule.next_after(self.clock.now())
+        self.jobs.append(job)
+
+    def add_hook(self, hook: Hook) -> None:
+        self.hooks.append(hook)
+
+    def close(self) -> None:
+        for path in self._added_sys_paths:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(path)
+        self._added_sys_paths.clear()
+        self._handlers.clear()
+
+    # -- invoking
+
+    def function(self, name_or_arn: str) -> FunctionSpec:
+        name = name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
+        if name not in self.functions:
+            raise FunctionNotFoundError(f"no local function named {name!r}")
+        return self.functions[name]
+
+    def invoke(self, name_or_arn: str, event: Any) -> Any:
+        """Call a function synchronously, like `lambda invoke`; its exception propagates."""
+        invocation = self._call(self.function(name_or_arn), event)
+        if invocation.error is not None:
+            raise RuntimeError(f"{invocation.function_name} failed:\n{invocation.error}")
+        return invocation.result
+
+    def _call(self, spec: FunctionSpec, event: Any, trace_header: str | None = None) -> Invocation:
+        self._invocation_count += 1
+        request_id = _stable_id(spec.arn, str(self._invocation_count), self.clock.now().isoformat())
+        context = LambdaContext(
+            function_name=spec.name,
+            memory_limit_in_mb=spec.memory_mb,
+            invoked_function_arn=spec.arn,
+            aws_request_id=request_id,
+            log_group_name=spec.log_group_name or f"/aws/lambda/{spec.name}",
+            log_stream_name=f"{self.clock.now():%Y/%m/%d}/[$LATEST]{request_id.replace('-', '')}",
+            deadline_monotonic=time.monotonic() + spec.timeout_seconds,
+        )
+        result: Any = None
+        error: str | None = None
+        with self._function_environment(spec, trace_header):
+            try:
+                result = self._handler(spec)(event, context)
+            except Exception:  # noqa: BLE001 - a failing handler is a result here, as it is for Lambda
+                error = traceback.format_exc()
+                logger.warning("%s raised:\n%s", spec.name, error)
+        invocation = Invocation(spec.name, request_id, event, result, error)
+        self.invocations.append(invocation)
+        return invocation
+
+    @contextlib.contextmanager
+    def _function_environment(self, spec: FunctionSpec, trace_header: str | None) -> Iterator[None]:
+        # The local cloud IS the Lambda environment, so it sets os.environ for the call.
+        environ = os.environ  # noqa: TID251
+        saved = dict(environ)
+        environ.update(spec.environment)
+        environ.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+                "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group_name or f"/aws/lambda/{spec.name}",
+                "AWS_REGION": self.region,
+                "AWS_DEFAULT_REGION": self.region,
+                "_HANDLER": spec.handler,
+            }
+        )
+        if trace_header:
+            environ["_X_AMZN_TRACE_ID"] = trace_header
+        try:
+            yield
+        finally:
+            environ.clear()
+            environ.update(saved)
+
+    def _handler(self, spec: FunctionSpec) -> Callable[..., Any]:
+        if spec.handler not in self._handlers:
+            module_name, _, function_name = spec.handler.rpartition(".")
+            code_path = str(spec.code_path)
+            if code_path not in sys.path:
+                sys.path.insert(0, code_path)
+                self._added_sys_paths.append(code_path)
+            _forget_package_of(module_name)
+            module = importlib.import_module(module_name)
+            self._handlers[spec.handler] = getattr(module, function_name)
+        return self._handlers[spec.handler]
+
+    # -- the pump
+
+    def pump_round(self) -> int:
+        """Drain every enabled queue source once; return how many messages were handled.
+
+        A message that fails is made visible again only after its queue was drained, so one
+        round is one delivery attempt, and a message always failing reaches its DLQ (moto
+        redrives on receive) after maxReceiveCount rounds.
+        """
+        return sum(self._drain(source) for source in self.sources if source.enabled)
+
+    def _drain(self, source: QueueSource) -> int:
+        sqs = self._clients.client("sqs")
+        handled, to_retry = 0, []
+        while handled < MAX_MESSAGES_PER_DRAIN:
+            messages = self._receive(sqs, source)
+            if not messages:
+                break
+            handled += len(messages)
+            to_retry.extend(self._deliver_batch(sqs, source, messages))
+        for start in range(0, len(to_retry), 10):
+            sqs.change_message_visibility_batch(
+                QueueUrl=source.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
+                    for index, handle in enumerate(to_retry[start : start + 10])
+                ],
+            )
+        return handled
+
+    def _receive(self, sqs: Any, source: QueueSource) -> list[JsonDict]:
+        messages: list[JsonDict] = []
+        while len(messages) < source.batch_size:
+            response = sqs.receive_message(
+                QueueUrl=source.queue_url,
+                MaxNumberOfMessages=min(10, source.batch_size - len(messages)),
+                MessageSystemAttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            received = response.get("Messages", [])
+            if not received:
+                break
+            messages.extend(received)
+        return messages
+
+    def _deliver_batch(self, sqs: Any, source: QueueSource, messages: list[JsonDict]) -> list[str]:
+        """Call the function with one batch; return the receipt handles to retry."""
+        records = []
+        for received in messages:
+            body = with_account(received["Body"], self.account_id)
+            message = (
+                received
+                if body == received["Body"]
+                else {**received, "Body": body, "MD5OfBody": None}
+            )
+            records.append(sqs_record(message, queue_arn=source.queue_arn, region=self.region))
+        trace_header = (messages[0].get("Attributes") or {}).get("AWSTraceHeader")
+        invocation = self._call(
+            self.function(source.function_name), {"Records": records}, trace_header
+        )
+        failed = failed_message_ids(
+            records,
+            invocation.result,
+            invocation.error,
+            report_failures=source.report_batch_item_failures,
+        )
+        self.invocations[-1] = Invocation(
+            invocation.function_name,
+            invocation.request_id,
+            invocation.event,
+            invocation.result,
+            invocation.error,
+            tuple(sorted(failed)),
+        )
+        succeeded = [record for record in records if record["messageId"] not in failed]
+        for start in range(0, len(succeeded), 10):
+            sqs.delete_message_batch(
+                QueueUrl=source.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": record["receiptHandle"]}
+                    for index, record in enumerate(succeeded[start : start + 10])
+                ],
+            )
+        return [record["receiptHandle"] for record in records if record["messageId"] in failed]
+
+    # -- schedules and time
+
+    def next_due(self) -> datetime | None:
+        dues = [job.next_due for job in self.jobs if job.next_due is not None]
+        return min(dues) if dues else None
+
+    def fire_due_jobs(self) -> int:
+        now, fired = self.clock.now(), 0
+        for job in self.jobs:
+            while job.next_due is not None and job.next_due <= now:
+                if job.end is None or job.next_due <= job.end:
+                    self._fire(job, job.next_due)
+                    fired += 1
+                job.next_due = job.schedule.next_after(job.next_due)
+        return fired
+
+    def _fire(self, job: ScheduledJob, moment: datetime) -> None:
+        event = scheduled_event(job, moment=moment, region=self.region, account_id=self.account_id)
+        for target in job.targets:
+            if job.kind == "rule":
+                self._send(target, target_payload(target, event, rule_arn=job.arn), event)
+            else:
+                self._send(target, target.input if target.input is not None else "{}", None)
+
+    def _send(self, target: Target, payload: str, event: JsonDict | None) -> None:
+        service, _, account, resource = _arn_parts(target.arn)
+        if service == "sqs":
+            url = f"https://sqs.{self.region}.amazonaws.com/{account}/{resource}"
+            extra = {"MessageGroupId": target.message_group_id} if target.message_group_id else {}
+            self._clients.client("sqs").send_message(QueueUrl=url, MessageBody=payload, **extra)
+        elif service == "lambda":
+            self._call(self.function(target.arn), json.loads(payload))
+        elif service == "events" and resource.startswith("event-bus/"):
+            entry = {
+                "EventBusName": resource.removeprefix("event-bus/"),
+                "Source": target.source or (event or {}).get("source", "aws.scheduler"),
+                "DetailType": target.detail_type
+                or (event or {}).get("detail-type", "Scheduled Event"),
+                "Detail": payload if event is None else json.dumps(event.get("detail", {})),
+            }
+            self._put_events([entry])
+        elif service == "scheduler" and resource == "aws-sdk:eventbridge:putEvents":
+            self._put_events(json.loads(payload)["Entries"])
+        else:
+            raise NotImplementedError(f"the local cloud cannot deliver a schedule to {target.arn}")
+
+    def _put_events(self, entries: list[JsonDict]) -> None:
+        response = self._clients.client("events").put_events(Entries=entries)
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"scheduled put_events failed: {response['Entries']}")
+
+    def tick_hooks(self) -> None:
+        for hook in self.hooks:
+            hook.tick()
+
+    def busy_hooks(self) -> list[Hook]:
+        return [hook for hook in self.hooks if hook.busy()]
+
+    def advance(self, seconds: float, *, max_rounds: int = 100) -> None:
+        """Move the clock; each due schedule fires at its own time and the queues are
+        drained after each firing, so the system reacts between firings as it would."""
+        self.advance_to(self.clock.now().timestamp() + seconds, max_rounds=max_rounds)
+
+    def advance_to(self, target_timestamp: float, *, max_rounds: int = 100) -> None:
+        while (due := self.next_due()) is not None and due.timestamp() <= target_timestamp:
+            self.clock.advance_to(due)
+            self.fire_due_jobs()
+            self.tick_hooks()
+            for _ in range(max_rounds):
+                if not self.pump_round():
+                    break
+        self.clock.advance(max(0.0, target_timestamp - self.clock.now().timestamp()))
+        self.tick_hooks()
+
+    def run_until_idle(self, *, max_rounds: int = 100) -> int:
+        """Run handlers and emulators until nothing moves; return the rounds it took.
+
+        Each round: emulators tick, then every queue is drained once. When a round handles
+        nothing and no emulator is busy, the system is idle. When an emulator is busy but
+        nothing is queued, time moves on to the next scheduled firing (or IDLE_STEP_SECONDS).
+        """
+        for rounds in range(1, max_rounds + 1):
+            self.tick_hooks()
+            if self.pump_round():
+                continue
+            if not self.busy_hooks():
+                return rounds
+            due = self.next_due()
+            now = self.clock.now().timestamp()
+            self.advance_to(due.timestamp() if due else now + IDLE_STEP_SECONDS)
+        raise NotSettledError(
+            f"the local cloud did not settle in {max_rounds} rounds; still busy: "
+            + "; ".join(self._busy_descriptions())
+        )
+
+    def _busy_descriptions(self) -> list[str]:
+        descriptions = [f"emulator {_hook_name(hook)}" for hook in self.busy_hooks()]
+        sqs = self._clients.client("sqs")
+        for source in self.sources:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=source.queue_url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                ],
+            )["Attributes"]
+            pending = sum(int(count) for count in attributes.values())
+            if pending:
+                descriptions.append(
+                    f"queue {source.queue_url.rsplit('/', 1)[-1]} -> {source.function_name} "
+                    f"({pending} messages still failing or in flight)"
+                )
+        return descriptions or ["nothing identifiable (a hook kept producing work)"]
+
+
+def _hook_name(hook: Hook) -> str:
+    return str(getattr(hook, "name", None) or type(hook).__name__)
+
+
+def _forget_package_of(module_name: str) -> None:
+    """Drop the handler's package (`services.x` for `services.x.handler`) from sys.modules
+    so this runtime imports it afresh."""
+    package = module_name.rpartition(".")[0] if module_name.count(".") >= 2 else module_name
+    for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:
+        del sys.modules[name]
