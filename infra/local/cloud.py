@@ -29,6 +29,8 @@ from infra.local.clock import VirtualClock
 from infra.local.resources import Deployment, deploy
 from infra.local.runtime import Invocation, LocalRuntime
 from infra.local.template import StackModel, StackSettings, TranslatedTemplate, load_stack_template
+from infra.local.xray import XRayCapture
+from services.common.clients import clients as project_clients
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +173,7 @@ class LocalCloud:
         self._runtime: LocalRuntime | None = None
         self._model: StackModel | None = None
         self._deployment: Deployment | None = None
+        self._xray: XRayCapture | None = None
 
     # -- context management
 
@@ -199,8 +202,16 @@ class LocalCloud:
         region, account_id = self.settings.region, self.settings.account_id
         translated = load_stack_template(self.template_path, region=region)
         clients = _Clients(region)
+        # Handlers' lazily built clients must be built again inside this cloud.
+        project_clients.reset()
+        self._xray = XRayCapture(region=region, account_id=account_id)
+        self._xray.install()
         self._runtime = LocalRuntime(
-            clock=self.clock, clients=clients, region=region, account_id=account_id
+            clock=self.clock,
+            clients=clients,
+            region=region,
+            account_id=account_id,
+            tracing=self._xray,
         )
         setup = self._emulator_setup(translated)
         for factory in self._emulator_factories:
@@ -254,6 +265,9 @@ class LocalCloud:
             self._emulators.pop().uninstall()
         if self._runtime is not None:
             self._runtime.close()
+        if self._xray is not None:
+            self._xray.uninstall()
+        project_clients.reset()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
@@ -303,6 +317,13 @@ class LocalCloud:
     def notes(self) -> dict[str, str]:
         """Resources accepted without a moto counterpart, and why."""
         return dict(self._deployment.notes) if self._deployment else {}
+
+    @property
+    def xray(self) -> XRayCapture:
+        """The trace documents every function emitted (also in moto's X-Ray)."""
+        if self._xray is None:
+            raise RuntimeError("the local cloud is not running (use it as a context manager)")
+        return self._xray
 
     @property
     def invocations(self) -> list[Invocation]:

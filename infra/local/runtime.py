@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from infra.local.clock import VirtualClock
 from infra.local.schedule import Schedule
+from infra.local.xray import TracedInvocation
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,24 @@ class Hook(Protocol):
     def tick(self) -> object: ...
 
     def busy(self) -> bool: ...
+
+
+class Tracing(Protocol):
+    """Wraps each invocation in X-Ray's function segment (see infra.local.xray)."""
+
+    def invocation(
+        self, function_name: str, trace_header: str | None, function_arn: str | None = None
+    ) -> contextlib.AbstractContextManager[TracedInvocation]: ...
+
+
+class NoTracing:
+    """Passes the message's trace header through untouched, as untraced functions see it."""
+
+    @contextlib.contextmanager
+    def invocation(
+        self, function_name: str, trace_header: str | None, function_arn: str | None = None
+    ) -> Iterator[TracedInvocation]:
+        yield TracedInvocation(header=trace_header or "")
 
 
 class NotSettledError(RuntimeError):
@@ -273,11 +292,13 @@ class LocalRuntime:
         clients: AwsClients,
         region: str,
         account_id: str,
+        tracing: Tracing | None = None,
     ) -> None:
         self.clock = clock
         self.region = region
         self.account_id = account_id
         self._clients = clients
+        self._tracing: Tracing = tracing or NoTracing()
         self.functions: dict[str, FunctionSpec] = {}
         self.sources: list[QueueSource] = []
         self.jobs: list[ScheduledJob] = []
@@ -338,18 +359,22 @@ class LocalRuntime:
         )
         result: Any = None
         error: str | None = None
-        with self._function_environment(spec, trace_header):
+        with (
+            self._tracing.invocation(spec.name, trace_header, spec.arn) as traced,
+            self._function_environment(spec, traced.header),
+        ):
             try:
                 result = self._handler(spec)(event, context)
             except Exception:  # noqa: BLE001 - a failing handler is a result here, as it is for Lambda
                 error = traceback.format_exc()
+                traced.fault = True
                 logger.warning("%s raised:\n%s", spec.name, error)
         invocation = Invocation(spec.name, request_id, event, result, error)
         self.invocations.append(invocation)
         return invocation
 
     @contextlib.contextmanager
-    def _function_environment(self, spec: FunctionSpec, trace_header: str | None) -> Iterator[None]:
+    def _function_environment(self, spec: FunctionSpec, trace_header: str) -> Iterator[None]:
         # The local cloud IS the Lambda environment, so it sets os.environ for the call.
         environ = os.environ  # noqa: TID251
         saved = dict(environ)

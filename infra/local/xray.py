@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Tracer
@@ -93,6 +94,12 @@ class TraceHeaderForwarding:
         self._originals = {}
 
 
+@dataclass
+class TracedInvocation:
+    header: str
+    fault: bool = False
+
+
 class XRayCapture:
     """Captures the segments the services emit and stores them in moto's X-Ray."""
 
@@ -153,21 +160,22 @@ class XRayCapture:
     @contextmanager
     def invocation(
         self, function_name: str, trace_header: str | None, function_arn: str | None = None
-    ) -> Iterator[str]:
-        """Wrap one invocation: yields the `_X_AMZN_TRACE_ID` value to set for the handler.
+    ) -> Iterator[TracedInvocation]:
+        """Wrap one invocation; its `header` is the `_X_AMZN_TRACE_ID` for the handler.
 
         The function segment continues the trace of `trace_header` (the message's
-        AWSTraceHeader) or starts a new one, and records a fault when the handler raises.
+        AWSTraceHeader) or starts a new one, and records a fault when the handler fails
+        (an exception, or `fault` set by a runtime that catches the handler's errors).
         """
         upstream = TraceHeader.from_header_str(trace_header) if trace_header else TraceHeader()
         trace_id = upstream.root or TraceId().to_id()
         segment_id = secrets.token_hex(8)
         started = time.time()
-        fault = False
+        traced = TracedInvocation(header=f"Root={trace_id};Parent={segment_id};Sampled=1")
         try:
-            yield f"Root={trace_id};Parent={segment_id};Sampled=1"
+            yield traced
         except BaseException:
-            fault = True
+            traced.fault = True
             raise
         finally:
             document: dict[str, Any] = {
@@ -177,7 +185,7 @@ class XRayCapture:
                 "start_time": started,
                 "end_time": max(time.time(), started + 1e-6),
                 "origin": "AWS::Lambda::Function",
-                "fault": fault,
+                "fault": traced.fault,
             }
             if upstream.parent:
                 document["parent_id"] = upstream.parent

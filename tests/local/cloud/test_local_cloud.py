@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -112,6 +113,13 @@ def test_an_event_on_the_bus_reaches_the_handler_as_lambda_would_deliver_it(
         {"behaviour": "ok"},
     )
     assert event["account"] == "123456789012"  # moto leaves it out; the pump restores it
+    # As in Lambda with active tracing: the function segment the runtime wrote is the parent.
+    trace_header = probe["environment"].pop("_X_AMZN_TRACE_ID")
+    assert re.fullmatch(
+        r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=1", trace_header
+    )
+    (segment,) = [d for d in cloud.xray.documents if d["name"] == function_name]
+    assert trace_header.endswith(f"Parent={segment['id']};Sampled=1")
     assert probe["environment"] == {
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
         "AWS_REGION": "us-east-1",
@@ -119,7 +127,6 @@ def test_an_event_on_the_bus_reaches_the_handler_as_lambda_would_deliver_it(
         "POWERTOOLS_SERVICE_NAME": "toy",
         "POWERTOOLS_METRICS_NAMESPACE": "pinpoint-lake",
         "PROBE_BUCKET": cloud.outputs["ProbeBucketName"],
-        "_X_AMZN_TRACE_ID": None,
     }
     context = probe["context"]
     assert context["function_name"] == function_name

@@ -83,9 +83,9 @@ def test_more_than_ten_entries_are_still_refused() -> None:
 def test_an_invocation_continues_the_upstream_trace_and_stores_its_segments() -> None:
     with (
         XRayCapture(region=REGION) as capture,
-        capture.invocation("query-runner-fn", UPSTREAM) as trace_env,
+        capture.invocation("query-runner-fn", UPSTREAM) as traced,
     ):
-        os.environ["_X_AMZN_TRACE_ID"] = trace_env  # noqa: TID251 - the Lambda runtime's job
+        os.environ["_X_AMZN_TRACE_ID"] = traced.header  # noqa: TID251 - the runtime's job
         try:
             with tracer.provider.in_subsegment("## handler") as subsegment:
                 tracer.put_annotation("run_id", "run-1")
