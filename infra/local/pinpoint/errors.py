@@ -1,0 +1,34 @@
+"""Pinpoint's modeled errors, raised by the emulator's logic and encoded by its glue."""
+
+from __future__ import annotations
+
+
+class PinpointError(Exception):
+    """An error the real service would answer with: HTTP status + modeled error code."""
+
+    status = 400
+    code = "BadRequestException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequestError(PinpointError):
+    status = 400
+    code = "BadRequestException"
+
+
+class NotFoundError(PinpointError):
+    status = 404
+    code = "NotFoundException"
+
+
+class TooManyRequestsError(PinpointError):
+    status = 429
+    code = "TooManyRequestsException"
+
+
+class InternalServerError(PinpointError):
+    status = 500
+    code = "InternalServerErrorException"

@@ -1,0 +1,60 @@
+"""PageSize/Token paging shared by every Pinpoint list call."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import TypeVar
+
+from .errors import BadRequestError
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 1000
+
+
+def page(
+    items: Sequence[T], page_size: str | None, token: str | None
+) -> tuple[list[T], str | None]:
+    """One page of ``items`` and the token of the next one (``None`` on the last page).
+
+    Pinpoint takes PageSize as a string and hands out opaque tokens; a token here is the
+    base64 of the next offset, so a tampered token is a 400 as it would be in AWS.
+    """
+    size = _page_size(page_size)
+    start = _offset(token)
+    chunk = list(items[start : start + size])
+    next_offset = start + size
+    next_token = _token(next_offset) if next_offset < len(items) else None
+    return chunk, next_token
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_PAGE_SIZE
+    try:
+        size = int(raw)
+    except ValueError:
+        raise BadRequestError(f"PageSize must be a number, got {raw!r}") from None
+    if size < 1:
+        raise BadRequestError(f"PageSize must be at least 1, got {size}")
+    return min(size, MAX_PAGE_SIZE)
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+        prefix, _, number = text.partition(":")
+        if prefix != "offset":
+            raise ValueError(text)
+        return max(int(number), 0)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadRequestError("Invalid token") from None
