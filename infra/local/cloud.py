@@ -13,7 +13,6 @@ factories so tests can pass their own), and the runtime feeds the queues to the 
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import tempfile
 import warnings
@@ -31,8 +30,6 @@ from infra.local.runtime import Invocation, LocalRuntime
 from infra.local.template import StackModel, StackSettings, TranslatedTemplate, load_stack_template
 from infra.local.xray import XRayCapture
 from services.common.clients import clients as project_clients
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 LOCAL_PINPOINT_PROJECT_NAME = "pinpoint-lake-local"
@@ -82,22 +79,14 @@ class EmulatorSetup:
 EmulatorFactory = Callable[[EmulatorSetup], Emulator | None]
 
 
-def _optional_module(name: str) -> Any | None:
-    """Import an emulator package that may not exist yet (they are built separately)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as error:
-        if not (error.name or "").startswith(name):
-            raise  # the package exists but one of its own imports is broken
-        logger.warning("%s is not available: its service calls go to moto", name)
-        return None
+def _emulator_module(name: str) -> Any:
+    """Import an emulator package only when a cloud needs it (DuckDB is slow to import)."""
+    return importlib.import_module(name)
 
 
 def pinpoint_emulator(setup: EmulatorSetup) -> Emulator | None:
     """The Pinpoint emulator, recording CloudTrail when a trail bucket is known."""
-    pinpoint = _optional_module("infra.local.pinpoint")
-    if pinpoint is None:
-        return None
+    pinpoint = _emulator_module("infra.local.pinpoint")
     recorder = None
     if setup.cloudtrail_bucket is not None:
         recorder = pinpoint.CloudTrailRecorder(
@@ -115,9 +104,7 @@ def pinpoint_emulator(setup: EmulatorSetup) -> Emulator | None:
 
 def athena_emulator(setup: EmulatorSetup) -> Emulator | None:
     """Athena on DuckDB over the data-lake folder."""
-    athena = _optional_module("infra.local.athena")
-    if athena is None:
-        return None
+    athena = _emulator_module("infra.local.athena")
     emulator: Emulator = athena.AthenaEmulator(
         clock=setup.clock,
         data_lake=setup.data_lake,
