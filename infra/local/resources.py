@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from infra.local.response_url import ResponseUrl
 from infra.local.runtime import (
     AwsClients,
     FunctionSpec,
@@ -36,7 +37,6 @@ JsonDict = dict[str, Any]
 _RESERVED_BUCKET_NAMES = frozenset({"logs"})
 _RULE_TARGET_SERVICES = frozenset({"sqs", "events", "logs"})
 _SCHEDULE_TARGET_SERVICES = frozenset({"sqs", "lambda", "events", "scheduler"})
-CUSTOM_RESOURCE_RESPONSE_BUCKET = "local-cloud-custom-resource-responses"
 
 
 class ResourceCreationError(RuntimeError):
@@ -565,34 +565,22 @@ def _event_source_mapping(ctx: _Context, logical_id: str, properties: JsonDict) 
 def _custom_resource(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
     """Send the backing function a CloudFormation Create request and keep its answer.
 
-    The response is read from the presigned S3 URL the request carries (what cfnresponse
-    and crhelper PUT to), or else taken from the handler's return value.
+    The answer is what the function PUTs to the request's ResponseURL (a receiver on
+    localhost, see `infra.local.response_url`), or else the handler's return value.
     """
-    s3 = ctx.client("s3")
-    buckets = {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
-    if CUSTOM_RESOURCE_RESPONSE_BUCKET not in buckets:
-        s3.create_bucket(Bucket=CUSTOM_RESOURCE_RESPONSE_BUCKET)
-    key = f"{ctx.model.settings.stack_name}/{logical_id}.json"
-    response_url = s3.generate_presigned_url(
-        "put_object", Params={"Bucket": CUSTOM_RESOURCE_RESPONSE_BUCKET, "Key": key}
-    )
-    request = {
-        "RequestType": "Create",
-        "ServiceToken": properties["ServiceToken"],
-        "ResponseURL": response_url,
-        "StackId": ctx.model.resolve({"Ref": "AWS::StackId"}),
-        "RequestId": f"{logical_id}-create",
-        "LogicalResourceId": logical_id,
-        "ResourceType": ctx.model.resource_type(logical_id),
-        "ResourceProperties": properties,
-    }
-    returned = ctx.runtime.invoke(properties["ServiceToken"], request)
-    try:
-        response = json.loads(
-            s3.get_object(Bucket=CUSTOM_RESOURCE_RESPONSE_BUCKET, Key=key)["Body"].read()
-        )
-    except s3.exceptions.NoSuchKey:
-        response = returned
+    with ResponseUrl() as receiver:
+        request = {
+            "RequestType": "Create",
+            "ServiceToken": properties["ServiceToken"],
+            "ResponseURL": receiver.url,
+            "StackId": ctx.model.resolve({"Ref": "AWS::StackId"}),
+            "RequestId": f"{logical_id}-create",
+            "LogicalResourceId": logical_id,
+            "ResourceType": ctx.model.resource_type(logical_id),
+            "ResourceProperties": properties,
+        }
+        returned = ctx.runtime.invoke(properties["ServiceToken"], request)
+        response = receiver.response() or returned
     if not isinstance(response, dict) or "Status" not in response:
         raise ResourceCreationError("the custom resource's function sent no response")
     if response["Status"] != "SUCCESS":

@@ -106,12 +106,6 @@ def test_templates_are_cfn_lint_clean_before_and_after_sam_translation(path: Pat
     translated = load_stack_template(path, region="us-east-1").resources_template
     findings = _lint(path.read_text()) + _lint(json.dumps(translated))
 
-    has_functions = any(
-        resource["Type"] == "AWS::Lambda::Function" for resource in translated["Resources"].values()
-    )
-    if not has_functions:
-        # The shared parameters are consumed by the service functions of later issues.
-        findings = [finding for finding in findings if "W2001" not in finding]
     assert findings == []
 
 
@@ -284,7 +278,19 @@ def test_real_template_resolves_with_a_project_id() -> None:
         parameters={"PinpointProjectId": "0123456789abcdef0123456789abcdef"},
         settings=StackSettings(stack_name="lake", region="eu-west-1"),
     )
-    assert stack.outputs() == {"EventBusName": "lake-events"}
+    outputs = stack.outputs()
+    assert outputs["EventBusName"] == "lake-events"
+    assert outputs["PinpointProjectId"] == "0123456789abcdef0123456789abcdef"
+    assert {
+        "CampaignJourneyTableName",
+        "SegmentTableName",
+        "CloudTrailBucketName",
+        "QueryResultsBucketName",
+        "NotificationTopicArn",
+    } <= set(outputs)
+    assert outputs["NotificationTopicArn"].startswith("arn:aws:sns:eu-west-1:123456789012:")
+    environment = stack.properties("NameResolverFunction")["Environment"]["Variables"]
+    assert environment["MONITORED_PROJECT_IDS"] == "0123456789abcdef0123456789abcdef"
     assert stack.properties("EventArchive")["SourceArn"] == (
         "arn:aws:events:eu-west-1:123456789012:event-bus/lake-events"
     )
@@ -324,3 +330,23 @@ def test_circular_dependencies_are_reported() -> None:
     )
     with pytest.raises(TemplateError, match="circular dependency: A -> B -> A"):
         stack.creation_order()
+
+
+def test_additional_projects_are_monitored_and_granted_by_id() -> None:
+    translated = load_stack_template(REAL_TEMPLATE, region="eu-west-1")
+    primary, first, second = "0" * 32, "1" * 32, "2" * 32
+    stack = StackModel(
+        translated.resources_template,
+        parameters={"PinpointProjectId": primary, "AdditionalProjectIds": f"{first},{second}"},
+        settings=StackSettings(stack_name="lake", region="eu-west-1"),
+    )
+    environment = stack.properties("NameResolverFunction")["Environment"]["Variables"]
+    assert environment["MONITORED_PROJECT_IDS"] == f"{primary},{first},{second}"
+    statements = [
+        statement
+        for policy in stack.properties("NameResolverFunctionRole")["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    resources = [resource for statement in statements for resource in statement["Resource"]]
+    assert "arn:aws:mobiletargeting:*:*:apps/11111111111111111111111111111111*" in resources
+    assert "arn:aws:mobiletargeting:*:*:apps/22222222222222222222222222222222*" in resources

@@ -1,0 +1,1 @@
+"""catalog-backfill: the deploy-time custom resource that asks for a catalog backfill."""
