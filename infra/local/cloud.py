@@ -20,13 +20,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import boto3
 
 from infra.local.clock import VirtualClock
 from infra.local.resources import Deployment, deploy
 from infra.local.runtime import Invocation, LocalRuntime
+from infra.local.subscriptions import Subscription, subscribe
 from infra.local.template import StackModel, StackSettings, TranslatedTemplate, load_stack_template
 from infra.local.xray import XRayCapture
 from services.common.clients import clients as project_clients
@@ -77,6 +78,7 @@ class EmulatorSetup:
 
 
 EmulatorFactory = Callable[[EmulatorSetup], Emulator | None]
+EmulatorT = TypeVar("EmulatorT")
 
 
 def _emulator_module(name: str) -> Any:
@@ -161,6 +163,7 @@ class LocalCloud:
         self._model: StackModel | None = None
         self._deployment: Deployment | None = None
         self._xray: XRayCapture | None = None
+        self._clients: _Clients | None = None
 
     # -- context management
 
@@ -188,7 +191,7 @@ class LocalCloud:
         self._mock.start()
         region, account_id = self.settings.region, self.settings.account_id
         translated = load_stack_template(self.template_path, region=region)
-        clients = _Clients(region)
+        clients = self._clients = _Clients(region)
         # Handlers' lazily built clients must be built again inside this cloud.
         project_clients.reset()
         self._xray = XRayCapture(region=region, account_id=account_id)
@@ -311,6 +314,25 @@ class LocalCloud:
         if self._xray is None:
             raise RuntimeError("the local cloud is not running (use it as a context manager)")
         return self._xray
+
+    def subscribe(self, name: str, pattern: dict[str, Any] | None = None) -> Subscription:
+        """A subscriber's queue on the project bus (every event unless `pattern` narrows)."""
+        if self._clients is None:
+            raise RuntimeError("the local cloud is not running: use it inside `with`")
+        return subscribe(
+            self._clients.client("events"),
+            self._clients.client("sqs"),
+            bus_name=str(self.outputs["EventBusName"]),
+            name=name,
+            pattern=pattern or {"source": [{"prefix": ""}]},
+        )
+
+    def emulator(self, kind: type[EmulatorT]) -> EmulatorT:
+        """The installed emulator of `kind`, e.g. `cloud.emulator(PinpointEmulator)`."""
+        for emulator in self._emulators:
+            if isinstance(emulator, kind):
+                return emulator
+        raise LookupError(f"no {kind.__name__} is installed in this local cloud")
 
     @property
     def invocations(self) -> list[Invocation]:
