@@ -1,0 +1,318 @@
+"""query-validator decisions: a segment query request in, Validated or Rejected out.
+
+Pure: no AWS, no environment. `validate(query, policy)` is the SQL verdict the CLI shows
+(`pinpoint-lake query check`); `answer` adds what only a request has (its run id, the target
+application) and builds the event to publish; `answer_unreadable` turns a request that does
+not fit its contract into a rejection instead of a message in the DLQ.
+
+Redelivery publishes the same thing: the run id and the request's event id, when the user
+gave none, are derived from the EventBridge envelope id, and the outcome's event id from the
+request's event id and the run id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from contracts import (
+    MAX_ENTRY_BYTES,
+    EventBridgeEnvelope,
+    EventContractError,
+    EventMetadata,
+    RejectedRun,
+    Rejection,
+    RunId,
+    RunRequest,
+    SegmentQueryRejected,
+    SegmentQueryRequested,
+    SegmentQueryValidated,
+    ValidatedRun,
+    derived_event_id,
+)
+from services.query_validator.sql_rules import (
+    ValidationPolicy,
+    Verdict,
+    rejection,
+    validate,
+)
+
+__all__ = [
+    "Deployment",
+    "Outcome",
+    "RequestCode",
+    "Targets",
+    "ValidationPolicy",
+    "Verdict",
+    "answer",
+    "answer_unreadable",
+    "complete_request",
+    "derived_run_id",
+    "validate",
+]
+
+Outcome = SegmentQueryValidated | SegmentQueryRejected
+
+# Most reasons a rejection lists; past it (or past EventBridge's entry size) the rest are
+# summed up in one last reason.
+MAX_REASONS = 100
+# The detail's share of an entry: source and detail-type take the rest.
+_DETAIL_BUDGET = MAX_ENTRY_BYTES - 1024
+
+
+class RequestCode:
+    """Rejection codes about the request rather than its SQL (see sql_rules for those)."""
+
+    APPLICATION_NOT_MONITORED = "APPLICATION_NOT_MONITORED"
+    NO_APPLICATION = "NO_APPLICATION"
+    INVALID_REQUEST = "INVALID_REQUEST"
+    UNKNOWN_FIELD = "UNKNOWN_FIELD"
+    MORE_REASONS = "MORE_REASONS"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The Pinpoint projects a run may import into, and the one used when none is named."""
+
+    monitored: tuple[str, ...]
+    default: str | None = None
+
+    @property
+    def default_application(self) -> str | None:
+        return self.default or (self.monitored[0] if self.monitored else None)
+
+    def resolve(self, requested: str | None) -> tuple[str | None, list[Rejection]]:
+        application_id = requested or self.default_application
+        if application_id is None:
+            return None, [
+                rejection(
+                    RequestCode.NO_APPLICATION,
+                    "the request names no application_id and the deployment has no default project",
+                )
+            ]
+        if application_id not in self.monitored:
+            return application_id, [
+                rejection(
+                    RequestCode.APPLICATION_NOT_MONITORED,
+                    f"application {application_id} is not one of the deployment's monitored "
+                    f"projects ({', '.join(self.monitored) or 'none'})",
+                )
+            ]
+        return application_id, []
+
+
+@dataclass(frozen=True)
+class Deployment:
+    policy: ValidationPolicy
+    targets: Targets
+
+
+# --- the request --------------------------------------------------------------------------
+
+
+def derived_run_id(envelope_id: str) -> str:
+    """The run id of a request that names none: the same for every delivery of the event."""
+    return "run-" + derived_event_id(envelope_id, SegmentQueryRequested.DETAIL_TYPE, "run_id")
+
+
+def _derived_request_event_id(envelope_id: str) -> str:
+    return derived_event_id(envelope_id, SegmentQueryRequested.DETAIL_TYPE, "event_id")
+
+
+def _user_producer(envelope_source: str | None, requested_by: str | None) -> str:
+    base = SegmentQueryRequested.SOURCE
+    who = requested_by or envelope_source
+    if not who or who == base:
+        return base
+    return f"{base}/{who}"[:128]
+
+
+def complete_request(
+    request: SegmentQueryRequested, envelope: EventBridgeEnvelope, now: datetime
+) -> SegmentQueryRequested:
+    """The request with metadata: the user's own, or filled from the envelope."""
+    if request.metadata is not None:
+        return request
+    metadata = EventMetadata(
+        event_id=_derived_request_event_id(envelope.id),
+        version=SegmentQueryRequested.VERSION,
+        occurred_at=envelope.time or now,
+        producer=_user_producer(envelope.source, request.data.requested_by),
+        correlation_id=request.data.run_id or derived_run_id(envelope.id),
+    )
+    return request.model_copy(update={"metadata": metadata})
+
+
+def answer(
+    request: SegmentQueryRequested,
+    envelope: EventBridgeEnvelope,
+    deployment: Deployment,
+    now: datetime,
+) -> Outcome:
+    """Validate the request's query and target; the event that answers it."""
+    completed = complete_request(request, envelope, now)
+    assert completed.metadata is not None  # noqa: S101 - complete_request fills it
+    request_event_id = completed.metadata.event_id
+    run = completed.data
+    run_id = run.run_id or derived_run_id(envelope.id)
+
+    verdict = validate(run.query, deployment.policy)
+    application_id, target_reasons = deployment.targets.resolve(run.application_id)
+    reasons = [*verdict.reasons, *target_reasons]
+    if reasons or application_id is None:
+        return _rejected(run_id, run, reasons, request_event_id, now)
+    return SegmentQueryValidated.new(
+        ValidatedRun(
+            run_id=run_id,
+            request=run,
+            application_id=application_id,
+            columns=verdict.columns,
+            tables=verdict.tables,
+        ),
+        correlation_id=run_id,
+        causation_id=request_event_id,
+        event_id=_outcome_event_id(request_event_id, run_id),
+        occurred_at=now,
+    )
+
+
+# --- requests that do not fit the contract ------------------------------------------------
+
+
+def answer_unreadable(
+    raw: Mapping[str, Any] | None, error: EventContractError, now: datetime
+) -> SegmentQueryRejected | None:
+    """A rejection for a SegmentQueryRequested that does not fit its contract.
+
+    None when the message is not such a request at all (not JSON, no envelope id, another
+    detail-type): nobody could follow a rejection of it, so it belongs in the DLQ.
+    """
+    if raw is None or raw.get("detail-type") != SegmentQueryRequested.DETAIL_TYPE:
+        return None
+    envelope_id = raw.get("id")
+    if not isinstance(envelope_id, str) or not envelope_id:
+        return None
+    detail = raw.get("detail")
+    data = detail.get("data") if isinstance(detail, Mapping) else None
+    metadata = detail.get("metadata") if isinstance(detail, Mapping) else None
+
+    user_run_id = data.get("run_id") if isinstance(data, Mapping) else None
+    run_id = user_run_id if _is_run_id(user_run_id) else None
+    user_event_id = metadata.get("event_id") if isinstance(metadata, Mapping) else None
+    request_event_id = (
+        user_event_id
+        if isinstance(user_event_id, str) and 0 < len(user_event_id) <= 128
+        else _derived_request_event_id(envelope_id)
+    )
+    return _rejected(
+        run_id or derived_run_id(envelope_id),
+        None,
+        _contract_reasons(detail, error),
+        request_event_id,
+        now,
+    )
+
+
+def _contract_reasons(detail: object, error: EventContractError) -> list[Rejection]:
+    try:
+        SegmentQueryRequested.model_validate(detail)
+    except ValidationError as invalid:
+        reasons = [
+            rejection(_code_for(item), f"{_location(item['loc'])}: {item['msg']}")
+            for item in invalid.errors(include_url=False)
+        ]
+        if reasons:
+            return reasons
+    # The detail itself is fine: the envelope around it is what the contract refused.
+    return [rejection(RequestCode.INVALID_REQUEST, str(error))]
+
+
+_KIND_BY_ERROR_TYPE = {
+    "missing": "MISSING",
+    "string_too_long": "TOO_LONG",
+    "too_long": "TOO_LONG",
+    "string_too_short": "TOO_SHORT",
+    "too_short": "TOO_SHORT",
+    "string_pattern_mismatch": "INVALID",
+}
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
+
+
+def _code_for(item: Any) -> str:
+    """A stable code for one contract error: the field and what is wrong with it.
+
+    `data.query` missing is QUERY_MISSING, too long QUERY_TOO_LONG; `data.run_id` with a bad
+    character RUN_ID_INVALID; `data` itself missing REQUEST_MISSING, fields that do not go
+    together (or another version) REQUEST_INVALID; an unknown field UNKNOWN_FIELD (its name
+    is the user's, so it stays out of the code).
+    """
+    if item["type"] == "extra_forbidden":
+        return RequestCode.UNKNOWN_FIELD
+    parts = [str(part) for part in item["loc"] if not isinstance(part, int)]
+    if parts and parts[0] == "data":
+        parts = parts[1:]
+    field_name = re.sub(r"[^A-Z0-9]+", "_", "_".join(parts).upper()).strip("_") or "REQUEST"
+    code = f"{field_name}_{_KIND_BY_ERROR_TYPE.get(item['type'], 'INVALID')}"
+    return code if _CODE.match(code) else RequestCode.INVALID_REQUEST
+
+
+def _location(loc: Sequence[object]) -> str:
+    return ".".join(str(part) for part in loc) or "(request)"
+
+
+_RUN_ID = TypeAdapter(RunId)
+
+
+def _is_run_id(value: object) -> bool:
+    try:
+        _RUN_ID.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+# --- the outcome --------------------------------------------------------------------------
+
+
+def _outcome_event_id(request_event_id: str, run_id: str) -> str:
+    # One id whichever way the request is answered: it is answered once.
+    return derived_event_id(request_event_id, run_id, "query-validator outcome")
+
+
+def _rejected(
+    run_id: str,
+    request: RunRequest | None,
+    reasons: list[Rejection],
+    request_event_id: str,
+    now: datetime,
+) -> SegmentQueryRejected:
+    def build(listed: list[Rejection]) -> SegmentQueryRejected:
+        return SegmentQueryRejected.new(
+            RejectedRun(run_id=run_id, request=request, reasons=listed),
+            correlation_id=run_id,
+            causation_id=request_event_id,
+            event_id=_outcome_event_id(request_event_id, run_id),
+            occurred_at=now,
+        )
+
+    keep = min(len(reasons), MAX_REASONS)
+    while True:
+        listed = reasons[:keep]
+        if keep < len(reasons):
+            listed.append(_more_reasons(len(reasons) - keep))
+        event = build(listed)
+        if keep <= 1 or len(event.detail_json().encode("utf-8")) <= _DETAIL_BUDGET:
+            return event
+        keep //= 2
+
+
+def _more_reasons(count: int) -> Rejection:
+    return rejection(
+        RequestCode.MORE_REASONS,
+        f"{count} more reason(s) not listed; fix the ones above and check the query again",
+    )

@@ -1,0 +1,64 @@
+"""query-validator settings, read once from the environment."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from contracts import PinpointId
+from services.common.settings import ServiceSettings, load_settings
+from services.query_validator.logic import Deployment, Targets, ValidationPolicy
+
+
+def _comma_separated(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+class Settings(ServiceSettings):
+    catalog: str = Field(default="AwsDataCatalog", alias="GLUE_CATALOG", min_length=1)
+    database: str = Field(default="due_eventdb", alias="GLUE_DATABASE", min_length=1)
+    # Databases queries may read; unset or empty means only GLUE_DATABASE (as the template).
+    allowed_databases: tuple[str, ...] = Field(default=(), alias="ALLOWED_DATABASES")
+    monitored_project_ids: tuple[PinpointId, ...] = Field(
+        alias="MONITORED_PROJECT_IDS", min_length=1
+    )
+    # The import target of requests that name none; the first monitored project if unset.
+    default_project_id: PinpointId | None = Field(default=None, alias="DEFAULT_PROJECT_ID")
+
+    @field_validator("allowed_databases", "monitored_project_ids", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        return _comma_separated(value)
+
+    @field_validator("default_project_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _default_is_monitored(self) -> Self:
+        if (
+            self.default_project_id is not None
+            and self.default_project_id not in self.monitored_project_ids
+        ):
+            raise ValueError("DEFAULT_PROJECT_ID must be one of MONITORED_PROJECT_IDS")
+        return self
+
+    def deployment(self) -> Deployment:
+        return Deployment(
+            policy=ValidationPolicy(
+                catalog=self.catalog,
+                default_database=self.database,
+                allowed_databases=frozenset(self.allowed_databases or (self.database,)),
+            ),
+            targets=Targets(monitored=self.monitored_project_ids, default=self.default_project_id),
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings(Settings)

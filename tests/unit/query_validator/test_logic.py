@@ -1,0 +1,351 @@
+"""query-validator decisions: the outcome event for a request, and for a request that
+does not fit its contract."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from contracts import (
+    MAX_QUERY_LENGTH,
+    REGISTRY,
+    EventContractError,
+    InvalidEventError,
+    ParsedEvent,
+    SegmentQueryRejected,
+    SegmentQueryRequested,
+    SegmentQueryValidated,
+    put_events_entry,
+)
+from services.common.batch import parse_record
+from services.query_validator import logic
+from services.query_validator.logic import (
+    MAX_REASONS,
+    Deployment,
+    Targets,
+    ValidationPolicy,
+    answer,
+    answer_unreadable,
+    complete_request,
+    derived_run_id,
+)
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+SENT = datetime(2026, 11, 22, 9, 59, 58, tzinfo=UTC)
+PRIMARY = "8b2f6a1c9d3e4f5a6b7c8d9e0f1a2b3c"
+SECOND = "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+ELSEWHERE = "5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b"
+ENVELOPE_ID = "6a7e8feb-b491-4cf7-a9f1-bf3703467718"
+GOOD_QUERY = (
+    "SELECT DISTINCT(endpoint_id) AS Id, 'Yes' AS \"User.UserAttributes.HasClicked\"\n"
+    "FROM email_click"
+)
+DEPLOYMENT = Deployment(
+    policy=ValidationPolicy(
+        catalog="AwsDataCatalog",
+        default_database="due_eventdb",
+        allowed_databases=frozenset({"due_eventdb"}),
+    ),
+    targets=Targets(monitored=(PRIMARY, SECOND)),
+)
+
+
+def raw_request(
+    data: dict[str, Any],
+    *,
+    envelope_id: str = ENVELOPE_ID,
+    metadata: dict[str, Any] | None = None,
+    source: str = "analytics.scheduler",
+) -> dict[str, Any]:
+    detail: dict[str, Any] = {"data": data}
+    if metadata is not None:
+        detail["metadata"] = metadata
+    return {
+        "version": "0",
+        "id": envelope_id,
+        "detail-type": "SegmentQueryRequested",
+        "source": source,
+        "time": SENT.isoformat(),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": detail,
+    }
+
+
+def parsed(raw: dict[str, Any]) -> ParsedEvent[SegmentQueryRequested]:
+    return REGISTRY.parse_as(raw, SegmentQueryRequested)
+
+
+def answer_to(raw: dict[str, Any], deployment: Deployment = DEPLOYMENT) -> Any:
+    request = parsed(raw)
+    return answer(request.detail, request.envelope, deployment, NOW)
+
+
+def contract_error(raw: dict[str, Any]) -> EventContractError:
+    with pytest.raises(EventContractError) as caught:
+        REGISTRY.parse(raw)
+    return caught.value
+
+
+def test_a_good_query_is_validated_for_the_default_project() -> None:
+    validated = answer_to(raw_request({"Query": GOOD_QUERY, "run_id": "clicked-2026-11-22"}))
+
+    assert isinstance(validated, SegmentQueryValidated)
+    run = validated.data
+    assert run.run_id == "clicked-2026-11-22"
+    assert run.application_id == PRIMARY
+    assert run.columns == ["Id", "User.UserAttributes.HasClicked"]
+    assert run.tables == ["email_click"]
+    assert run.request.query == GOOD_QUERY
+    assert validated.metadata.correlation_id == "clicked-2026-11-22"
+    assert validated.metadata.producer == "query-validator"
+    assert validated.metadata.occurred_at == NOW
+
+
+def test_the_request_may_name_another_monitored_project_but_no_other() -> None:
+    second = answer_to(raw_request({"query": GOOD_QUERY, "application_id": SECOND}))
+    elsewhere = answer_to(raw_request({"query": GOOD_QUERY, "application_id": ELSEWHERE}))
+
+    assert isinstance(second, SegmentQueryValidated)
+    assert second.data.application_id == SECOND
+    assert isinstance(elsewhere, SegmentQueryRejected)
+    assert [r.code for r in elsewhere.data.reasons] == ["APPLICATION_NOT_MONITORED"]
+    assert ELSEWHERE in elsewhere.data.reasons[0].message
+
+
+def test_the_default_project_can_be_set_apart_from_the_first_monitored() -> None:
+    deployment = Deployment(DEPLOYMENT.policy, Targets(monitored=(PRIMARY, SECOND), default=SECOND))
+    validated = answer_to(raw_request({"query": GOOD_QUERY}), deployment)
+
+    assert isinstance(validated, SegmentQueryValidated)
+    assert validated.data.application_id == SECOND
+
+
+def test_without_any_project_the_request_is_rejected() -> None:
+    deployment = Deployment(DEPLOYMENT.policy, Targets(monitored=()))
+    rejected = answer_to(raw_request({"query": GOOD_QUERY}), deployment)
+
+    assert isinstance(rejected, SegmentQueryRejected)
+    assert [r.code for r in rejected.data.reasons] == ["NO_APPLICATION"]
+
+
+def test_a_rejection_lists_every_reason_of_query_and_target() -> None:
+    rejected = answer_to(
+        raw_request(
+            {"query": "SELECT *, count(*) FROM finance.salaries", "application_id": ELSEWHERE}
+        )
+    )
+
+    assert isinstance(rejected, SegmentQueryRejected)
+    assert [r.code for r in rejected.data.reasons] == [
+        "SELECT_STAR",
+        "UNNAMED_COLUMN",
+        "MISSING_ID_COLUMN",
+        "DATABASE_NOT_ALLOWED",
+        "APPLICATION_NOT_MONITORED",
+    ]
+    assert rejected.data.request is not None
+    assert rejected.data.request.application_id == ELSEWHERE
+
+
+def test_a_request_without_metadata_gets_it_from_its_envelope() -> None:
+    request = parsed(raw_request({"query": GOOD_QUERY, "requested_by": "growth-team"}))
+    completed = complete_request(request.detail, request.envelope, NOW)
+
+    assert request.detail.metadata is None
+    assert completed.metadata is not None
+    assert completed.metadata.occurred_at == SENT
+    assert completed.metadata.producer == "pinpoint-lake.user/growth-team"
+    assert completed.metadata.correlation_id == derived_run_id(ENVELOPE_ID)
+    assert completed.data == request.detail.data
+    again = complete_request(request.detail, request.envelope, NOW)
+    assert again.metadata is not None
+    assert again.metadata.event_id == completed.metadata.event_id
+
+
+def test_the_producer_names_the_publishing_source_when_nobody_signed() -> None:
+    scheduled = parsed(raw_request({"query": GOOD_QUERY}))
+    own = parsed(raw_request({"query": GOOD_QUERY}, source="pinpoint-lake.user"))
+
+    filled = complete_request(scheduled.detail, scheduled.envelope, NOW).metadata
+    plain = complete_request(own.detail, own.envelope, NOW).metadata
+
+    assert filled is not None
+    assert filled.producer == "pinpoint-lake.user/analytics.scheduler"
+    assert plain is not None
+    assert plain.producer == "pinpoint-lake.user"
+
+
+def test_redelivery_answers_with_the_same_run_and_event_ids() -> None:
+    raw = raw_request({"query": GOOD_QUERY})
+
+    first, again = answer_to(raw), answer_to(raw)
+    next_firing = answer_to(raw_request({"query": GOOD_QUERY}, envelope_id="another-delivery"))
+
+    assert first.data.run_id == again.data.run_id == derived_run_id(ENVELOPE_ID)
+    assert first.event_id == again.event_id
+    # A schedule that publishes the same detail again is a new run.
+    assert next_firing.data.run_id != first.data.run_id
+    assert next_firing.event_id != first.event_id
+
+
+def test_the_outcome_answers_the_request_event() -> None:
+    user_metadata = {
+        "event_id": "user-event-1",
+        "version": "1",
+        "occurred_at": SENT.isoformat(),
+        "producer": "analyst-notebook",
+        "correlation_id": "anything",
+    }
+    validated = answer_to(raw_request({"query": GOOD_QUERY}, metadata=user_metadata))
+    plain = answer_to(raw_request({"query": GOOD_QUERY}))
+
+    assert validated.metadata.causation_id == "user-event-1"
+    assert validated.metadata.correlation_id == validated.data.run_id
+    filled = parsed(raw_request({"query": GOOD_QUERY}))
+    completed = complete_request(filled.detail, filled.envelope, NOW).metadata
+    assert completed is not None
+    assert plain.metadata.causation_id == completed.event_id
+
+
+def test_run_ids_derived_from_envelopes_fit_the_contract() -> None:
+    run_id = derived_run_id("any envelope id, whatever its shape")
+
+    assert run_id == derived_run_id("any envelope id, whatever its shape")
+    assert run_id.startswith("run-")
+    assert len(run_id) <= 64
+
+
+@pytest.mark.parametrize(
+    ("data", "codes"),
+    [
+        ({"segment_name": "Clicked"}, ["QUERY_MISSING"]),
+        ({"query": "x" * (MAX_QUERY_LENGTH + 1)}, ["QUERY_TOO_LONG"]),
+        ({"query": "   "}, ["QUERY_INVALID"]),
+        ({"query": GOOD_QUERY, "run_id": "bad run id!"}, ["RUN_ID_INVALID"]),
+        ({"query": GOOD_QUERY, "application_id": "PROJECT"}, ["APPLICATION_ID_INVALID"]),
+        ({"query": GOOD_QUERY, "segment_name": "a", "segment_id": SECOND}, ["REQUEST_INVALID"]),
+        ({"query": GOOD_QUERY, "limit": 10}, ["UNKNOWN_FIELD"]),
+        ({"query": 42, "dry_run": "maybe"}, ["QUERY_INVALID", "DRY_RUN_INVALID"]),
+    ],
+)
+def test_a_request_that_breaks_its_contract_is_rejected_with_coded_reasons(
+    data: dict[str, Any], codes: list[str]
+) -> None:
+    raw = raw_request(data)
+
+    rejected = answer_unreadable(raw, contract_error(raw), NOW)
+
+    assert isinstance(rejected, SegmentQueryRejected)
+    assert rejected.data.request is None
+    assert [r.code for r in rejected.data.reasons] == codes
+    assert all(r.message.startswith("data") for r in rejected.data.reasons) or codes == [
+        "REQUEST_INVALID"
+    ]
+    assert rejected.data.run_id == derived_run_id(ENVELOPE_ID)
+    assert rejected.metadata.correlation_id == rejected.data.run_id
+    assert rejected == answer_unreadable(raw, contract_error(raw), NOW)  # redelivery
+
+
+def test_an_unreadable_request_keeps_a_valid_run_id_and_event_id_of_its_own() -> None:
+    raw = raw_request(
+        {"run_id": "my-run-7"},
+        metadata={"event_id": "user-event-9", "version": "1", "producer": "notebook"},
+    )
+
+    rejected = answer_unreadable(raw, contract_error(raw), NOW)
+
+    assert rejected is not None
+    assert rejected.data.run_id == "my-run-7"  # the requester can follow the run it named
+    assert rejected.metadata.causation_id == "user-event-9"
+    codes = {r.code for r in rejected.data.reasons}
+    assert {"QUERY_MISSING", "METADATA_OCCURRED_AT_MISSING"} <= codes
+
+
+def test_a_request_of_another_version_is_rejected_too() -> None:
+    raw = raw_request(
+        {"query": GOOD_QUERY},
+        metadata={
+            "event_id": "e-2",
+            "version": "2",
+            "occurred_at": SENT.isoformat(),
+            "producer": "p",
+            "correlation_id": "c",
+        },
+    )
+
+    rejected = answer_unreadable(raw, contract_error(raw), NOW)
+
+    assert rejected is not None
+    assert [r.code for r in rejected.data.reasons] == ["REQUEST_INVALID"]
+    assert "version" in rejected.data.reasons[0].message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        None,
+        {"id": "e-1", "detail-type": "SegmentQueryValidated", "detail": {}},
+        {"detail-type": "SegmentQueryRequested", "detail": {"data": {}}},
+        {"id": "", "detail-type": "SegmentQueryRequested", "detail": {"data": {}}},
+    ],
+)
+def test_what_is_not_a_request_is_left_to_the_dlq(raw: dict[str, Any] | None) -> None:
+    assert answer_unreadable(raw, InvalidEventError("broken"), NOW) is None
+
+
+def test_an_envelope_problem_is_reported_as_such() -> None:
+    raw = raw_request({"query": GOOD_QUERY})
+    raw["detail"] = "not an object"
+    error = contract_error(raw)
+
+    rejected = answer_unreadable(raw, error, NOW)
+
+    assert rejected is not None
+    assert rejected.data.reasons[0].code in {"REQUEST_INVALID", "INVALID_REQUEST"}
+
+
+def test_the_body_of_a_broken_message_is_parsed_like_the_handler_does() -> None:
+    body = '{"id": "e-1", "detail-type": "SegmentQueryRequested", "source": "s", "detail": {}}'
+
+    with pytest.raises(EventContractError) as caught:
+        parse_record(body, [SegmentQueryRequested])
+
+    rejected = answer_unreadable(json.loads(body), caught.value, NOW)
+    assert rejected is not None
+    assert [r.code for r in rejected.data.reasons] == ["REQUEST_MISSING"]
+
+
+def test_a_rejection_with_countless_reasons_still_fits_one_event() -> None:
+    # Hundreds of bad columns, and a comment of control characters that JSON escapes to six
+    # bytes each: the query alone takes most of an entry.
+    columns = ", ".join(f'{i} AS "Nope.{"x" * 100}{i}"' for i in range(200))
+    query = f"SELECT {columns} FROM email_open -- "  # noqa: S608 - test data
+    query += "\x01" * (MAX_QUERY_LENGTH - len(query))
+
+    rejected = answer_to(raw_request({"query": query}))
+
+    assert isinstance(rejected, SegmentQueryRejected)
+    reasons = rejected.data.reasons
+    assert len(reasons) <= MAX_REASONS + 1
+    assert "UNKNOWN_COLUMN" in {reason.code for reason in reasons}
+    assert reasons[-1].code == "MORE_REASONS"
+    assert put_events_entry(rejected, event_bus_name="bus")  # raises when too large
+
+
+def test_reasons_are_cut_to_what_fits_the_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logic, "_DETAIL_BUDGET", 12_000)
+    columns = ", ".join(f'{i} AS "Nope{i}"' for i in range(60))
+    query = f"SELECT {columns} FROM email_open"  # noqa: S608 - test data
+
+    rejected = answer_to(raw_request({"query": query}))
+
+    assert isinstance(rejected, SegmentQueryRejected)
+    assert len(rejected.detail_json().encode()) <= 12_000
+    listed, summary = rejected.data.reasons[:-1], rejected.data.reasons[-1]
+    assert 1 <= len(listed) < 61
+    assert summary.code == "MORE_REASONS"
+    assert summary.message.startswith(f"{61 - len(listed)} more reason(s)")
