@@ -1,0 +1,425 @@
+"""S3, Pinpoint and DynamoDB behind the importer's ports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from contracts import (
+    EndpointImportCompleted,
+    EndpointImportFailed,
+    ImportCounts,
+    RowRejection,
+    SegmentQuerySucceeded,
+)
+from services.common.run_traces import RunTraceHeaders
+from services.importer.logic import (
+    Ending,
+    ImportJobSpec,
+    ImportJobView,
+    ImportRecord,
+    ImportRefusedError,
+    JobLookupError,
+    LedgerStatus,
+    Result,
+    ResultUnreadableError,
+)
+from services.importer.rows import Sink, Source
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_pinpoint import PinpointClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+
+STATUS_INDEX = "by-status"
+PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (except the last)
+# Answers that mean the result file cannot be read however often we try.
+_UNREADABLE_CODES = frozenset(
+    {"NoSuchKey", "NoSuchBucket", "404", "NotFound", "AccessDenied", "403", "InvalidObjectState"}
+)
+# CreateImportJob answers that another try will not change (throttling and 5xx are retried).
+_REFUSED_CODES = frozenset(
+    {
+        "BadRequestException",
+        "NotFoundException",
+        "ForbiddenException",
+        "AccessDeniedException",
+        "MethodNotAllowedException",
+        "PayloadTooLargeException",
+    }
+)
+_FIND_PAGES = 10  # GetImportJobs pages searched for a run's job (newest first)
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+class S3ResultFiles:
+    """Reads the result file as a stream; writes the import file as a multipart upload.
+
+    Memory stays at about one chunk read plus one part buffered, whatever the file size.
+    """
+
+    def __init__(self, client: Callable[[], S3Client], part_size: int = PART_SIZE) -> None:
+        self._client = client
+        self._part_size = part_size
+
+    @contextmanager
+    def open_result(self, uri: str) -> Iterator[Source]:
+        bucket, key = split_s3_uri(uri)
+        if not key or key.endswith("/"):
+            raise ResultUnreadableError(f"{uri} names a folder, not the result file")
+        try:
+            # Exactly the result file: never the .metadata beside it, never a listing.
+            response = self._client().get_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in _UNREADABLE_CODES:
+                raise ResultUnreadableError(
+                    f"the result file {uri} cannot be read ({code})"
+                ) from None
+            raise
+        body = response["Body"]
+        try:
+            yield body
+        finally:
+            body.close()
+
+    @contextmanager
+    def create_import_file(self, uri: str) -> Iterator[Sink]:
+        bucket, key = split_s3_uri(uri)
+        writer = MultipartWriter(self._client(), bucket, key, self._part_size)
+        try:
+            yield writer
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+
+
+class MultipartWriter:
+    """A file-like S3 object writer: parts go up as they fill; one PutObject if it is small."""
+
+    def __init__(self, client: S3Client, bucket: str, key: str, part_size: int) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._part_size = part_size
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[CompletedPartTypeDef] = []
+
+    def write(self, data: bytes | memoryview, /) -> int:
+        self._buffer += data
+        if len(self._buffer) >= self._part_size:
+            self._send_part()
+        return len(data)
+
+    def _send_part(self) -> None:
+        if self._upload_id is None:
+            self._upload_id = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=self._key, ContentType="text/csv"
+            )["UploadId"]
+        number = len(self._parts) + 1
+        response = self._client.upload_part(
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=bytes(self._buffer),
+        )
+        self._parts.append({"ETag": response["ETag"], "PartNumber": number})
+        self._buffer.clear()
+
+    def close(self) -> None:
+        if self._upload_id is None:
+            self._client.put_object(
+                Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer), ContentType="text/csv"
+            )
+            self._buffer.clear()
+            return
+        if self._buffer:
+            self._send_part()  # the last part may be smaller than 5 MiB
+        self._client.complete_multipart_upload(
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._parts},
+        )
+
+    def abort(self) -> None:
+        self._buffer.clear()
+        if self._upload_id is not None:
+            self._client.abort_multipart_upload(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id
+            )
+            self._upload_id = None
+
+
+class PinpointImportJobs:
+    def __init__(self, client: Callable[[], PinpointClient]) -> None:
+        self._client = client
+
+    def create(self, application_id: str, spec: ImportJobSpec) -> str:
+        request: dict[str, Any] = {
+            "Format": "CSV",
+            "S3Url": spec.s3_url,
+            "RoleArn": spec.role_arn,
+            "RegisterEndpoints": True,
+        }
+        if spec.segment_name is not None:
+            request |= {"DefineSegment": True, "SegmentName": spec.segment_name}
+        if spec.segment_id is not None:
+            request["SegmentId"] = spec.segment_id
+        try:
+            response = self._client().create_import_job(
+                ApplicationId=application_id,
+                ImportJobRequest=request,  # type: ignore[arg-type]
+            )
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            code = details.get("Code", "")
+            if code in _REFUSED_CODES:
+                message = details.get("Message") or "no message"
+                raise ImportRefusedError(f"{code}: {message}"[:1024]) from None
+            raise
+        return response["ImportJobResponse"]["Id"]
+
+    def find(self, application_id: str, s3_url: str) -> str | None:
+        token: str | None = None
+        for _ in range(_FIND_PAGES):
+            arguments: dict[str, Any] = {"ApplicationId": application_id, "PageSize": "100"}
+            if token:
+                arguments["Token"] = token
+            response = self._client().get_import_jobs(**arguments)["ImportJobsResponse"]
+            for job in response.get("Item", []):
+                if job.get("Definition", {}).get("S3Url") == s3_url:
+                    return job["Id"]
+            token = response.get("NextToken")
+            if not token:
+                return None
+        return None
+
+    def get(self, application_id: str, job_id: str) -> ImportJobView | None:
+        try:
+            response = self._client().get_import_job(ApplicationId=application_id, JobId=job_id)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "Unknown")
+            if code == "NotFoundException":
+                return None
+            raise JobLookupError(code) from None
+        except BotoCoreError as error:
+            raise JobLookupError(type(error).__name__) from None
+        job = response["ImportJobResponse"]
+        return ImportJobView(
+            job_id=job.get("Id", job_id),
+            status=job.get("JobStatus", "UNKNOWN"),
+            total_processed=job.get("TotalProcessed", 0),
+            total_failures=job.get("TotalFailures", 0),
+            failures=tuple(job.get("Failures", [])),
+            segment_id=job.get("Definition", {}).get("SegmentId"),
+        )
+
+
+class DynamoImportLedger:
+    """Runs keyed by run id; the status/deadline index finds the ones still open."""
+
+    def __init__(self, client: Callable[[], DynamoDBClient], table: str) -> None:
+        self._client = client
+        self._table = table
+        self.traces = RunTraceHeaders()
+
+    def get(self, run_id: str) -> ImportRecord | None:
+        item = (
+            self._client()
+            .get_item(TableName=self._table, Key={"run_id": {"S": run_id}}, ConsistentRead=True)
+            .get("Item")
+        )
+        return self._remember(item) if item else None
+
+    def _remember(self, item: Any) -> ImportRecord:
+        self.traces.remember(item)
+        return _record(item)
+
+    def claim(self, record: ImportRecord) -> bool:
+        return self._put_new(record)
+
+    def save_ended(self, record: ImportRecord) -> None:
+        self._put_new(record)
+
+    def _put_new(self, record: ImportRecord) -> bool:
+        try:
+            self._client().put_item(
+                TableName=self._table,
+                Item={**_item(record), **self.traces.attribute()},
+                ConditionExpression="attribute_not_exists(run_id)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def mark_running(self, run_id: str, import_job_id: str) -> bool:
+        return self._move(
+            run_id,
+            LedgerStatus.SUBMITTING,
+            LedgerStatus.RUNNING,
+            "import_job_id = :job",
+            {":job": {"S": import_job_id}},
+        )
+
+    def mark_refused(self, run_id: str, outcome: Ending) -> bool:
+        return self._move(
+            run_id,
+            LedgerStatus.SUBMITTING,
+            LedgerStatus.FAILED,
+            "outcome = :outcome, #result = :result",
+            {":outcome": {"S": _outcome_json(outcome)}, ":result": {"S": Result.FAILED.value}},
+        )
+
+    def begin_ending(self, run_id: str, outcome: Ending, result: Result, now: datetime) -> bool:
+        return self._move(
+            run_id,
+            LedgerStatus.RUNNING,
+            LedgerStatus.ENDING,
+            "outcome = :outcome, #result = :result, claimed_at = :now",
+            {
+                ":outcome": {"S": _outcome_json(outcome)},
+                ":result": {"S": result.value},
+                ":now": {"S": _stamp(now)},
+            },
+        )
+
+    def mark_ended(self, run_id: str, result: Result) -> bool:
+        return self._move(run_id, LedgerStatus.ENDING, LedgerStatus.ended_as(result))
+
+    def _move(
+        self,
+        run_id: str,
+        current: LedgerStatus,
+        target: LedgerStatus,
+        assignments: str = "",
+        values: dict[str, AttributeValueTypeDef] | None = None,
+    ) -> bool:
+        expression = "SET #status = :target" + (f", {assignments}" if assignments else "")
+        names = {"#status": "status"}
+        if "#result" in expression:
+            names["#result"] = "result"
+        try:
+            self._client().update_item(
+                TableName=self._table,
+                Key={"run_id": {"S": run_id}},
+                UpdateExpression=expression,
+                ConditionExpression="#status = :current",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    ":target": {"S": target.value},
+                    ":current": {"S": current.value},
+                    **(values or {}),
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def open_runs(self, status: LedgerStatus, limit: int) -> list[ImportRecord]:
+        records: list[ImportRecord] = []
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": STATUS_INDEX,
+            "KeyConditionExpression": "#status = :status",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":status": {"S": status.value}},
+            "ScanIndexForward": True,  # earliest deadline first
+        }
+        while len(records) < limit:
+            response = self._client().query(**arguments, Limit=limit - len(records))
+            records += [self._remember(item) for item in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                break
+            arguments["ExclusiveStartKey"] = last
+        return records[:limit]
+
+
+def _stamp(moment: datetime) -> str:
+    """One fixed format, so the index orders deadlines as text the way they order in time."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _outcome_json(outcome: Ending) -> str:
+    stored = {"detail_type": outcome.DETAIL_TYPE, "event": outcome.model_dump(mode="json")}
+    return json.dumps(stored)
+
+
+def _outcome(text: str) -> Ending:
+    stored = json.loads(text)
+    if stored["detail_type"] == EndpointImportFailed.DETAIL_TYPE:
+        return EndpointImportFailed.model_validate(stored["event"])
+    return EndpointImportCompleted.model_validate(stored["event"])
+
+
+def _item(record: ImportRecord) -> dict[str, AttributeValueTypeDef]:
+    item: dict[str, AttributeValueTypeDef] = {
+        "run_id": {"S": record.run_id},
+        "status": {"S": record.status.value},
+        "application_id": {"S": record.application_id},
+        "deadline": {"S": _stamp(record.deadline)},
+        "claimed_at": {"S": _stamp(record.claimed_at)},
+        "succeeded": {"S": record.cause.model_dump_json()},
+        "rows_read": {"N": str(record.counts.rows_read)},
+        "rows_rejected": {"N": str(record.counts.rows_rejected)},
+        "rows_to_import": {"N": str(record.counts.rows_to_import)},
+        "rejection_sample": {
+            "S": json.dumps([r.model_dump(mode="json") for r in record.rejection_sample])
+        },
+    }
+    if record.import_file:
+        item["import_file"] = {"S": record.import_file}
+    if record.import_job_id is not None:
+        item["import_job_id"] = {"S": record.import_job_id}
+    if record.result is not None:
+        item["result"] = {"S": record.result.value}
+    if record.outcome is not None:
+        item["outcome"] = {"S": _outcome_json(record.outcome)}
+    return item
+
+
+def _record(item: Any) -> ImportRecord:
+    def text(name: str) -> str | None:
+        value = item.get(name)
+        return str(value["S"]) if value else None
+
+    outcome = text("outcome")
+    result = text("result")
+    return ImportRecord(
+        run_id=item["run_id"]["S"],
+        status=LedgerStatus(item["status"]["S"]),
+        cause=SegmentQuerySucceeded.model_validate_json(item["succeeded"]["S"]),
+        import_file=text("import_file") or "",
+        deadline=datetime.fromisoformat(item["deadline"]["S"]),
+        claimed_at=datetime.fromisoformat(item["claimed_at"]["S"]),
+        counts=ImportCounts(
+            rows_read=int(item["rows_read"]["N"]),
+            rows_rejected=int(item["rows_rejected"]["N"]),
+            rows_to_import=int(item["rows_to_import"]["N"]),
+        ),
+        rejection_sample=tuple(
+            RowRejection.model_validate(r) for r in json.loads(text("rejection_sample") or "[]")
+        ),
+        import_job_id=text("import_job_id"),
+        result=Result(result) if result else None,
+        outcome=_outcome(outcome) if outcome else None,
+    )

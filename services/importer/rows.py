@@ -1,0 +1,587 @@
+"""Athena result rows in, Pinpoint import rows out: the checks and the streaming copy.
+
+Pure (the standard library and the contract models, no AWS): bytes are read from a
+``Source`` and written to a ``Sink`` a chunk at a time, so memory stays flat however many
+rows the result has.
+
+Athena's result CSV quotes every value (``"a","b"``), doubles embedded quotes, writes NULL
+as an empty unquoted field and ends records with ``\\n`` (infra/local/athena/csv_format.py).
+That is valid CSV for Pinpoint as it stands, so a row that passes the checks is copied byte
+for byte; only the header is rewritten (plain, unquoted names where possible).
+
+Speed: most rows are checked by one compiled regular expression per header, matched over
+a whole chunk at C speed (``_fast_pattern``); it accepts only rows that certainly pass.
+Every row it stops at goes through the exact per-row check (``_problem``, with the ``csv``
+module), which decides and names the reason. The fast path is an optimisation only: with
+it off, the output is the same (a test holds the two to that).
+
+The rules mirror Pinpoint's import rules as the local emulator applies them
+(infra/local/pinpoint/import_rows.py and endpoints.py), so a row written here is not failed
+by the import job for a reason visible in the row itself. What cannot be known from the row
+is left to Pinpoint: a *new* endpoint needs Address and ChannelType, and attributes merge
+with those the endpoint already has (the merged endpoint must stay within 15 KB and the
+project within 250 attribute names).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from contracts import ImportCounts, RowRejection
+
+MAX_ATTRIBUTE_NAME = 50
+MAX_ATTRIBUTE_VALUE = 100
+MAX_VALUES_PER_ATTRIBUTE = 50
+MAX_CUSTOM_ATTRIBUTES = 250
+MAX_ENDPOINT_BYTES = 15 * 1024
+# Room for the fields Pinpoint adds to every stored endpoint (ApplicationId, CohortId,
+# CreationDate, EffectiveDate, EndpointStatus, OptOut): about 200 bytes, kept generous.
+ENDPOINT_ALLOWANCE = 512
+MAX_SAMPLE = 20
+CHUNK_SIZE = 1 << 20
+# No importable row comes near this (an endpoint is at most 15 KB); a longer one means a
+# quote that never closes, and reading on would hold the rest of the file in memory.
+MAX_PENDING_BYTES = 16 << 20
+
+CHANNEL_TYPES = (
+    "APNS_VOIP_SANDBOX",
+    "APNS_SANDBOX",
+    "APNS_VOIP",
+    "IN_APP",
+    "CUSTOM",
+    "BAIDU",
+    "EMAIL",
+    "VOICE",
+    "APNS",
+    "PUSH",
+    "GCM",
+    "ADM",
+    "SMS",
+)
+OPT_OUT_VALUES = ("NONE", "ALL")
+
+
+class Kind(Enum):
+    ID = "id"
+    TEXT = "text"
+    ATTRIBUTE = "attribute"  # one value of a (repeatable) Attributes/UserAttributes column
+    NUMBER = "number"
+    CHANNEL = "channel"
+    OPT_OUT = "opt_out"
+
+
+class InvalidResultError(ValueError):
+    """The result file as a whole cannot be imported; the message says why (no values)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    path: tuple[str, ...]  # where the value goes in the endpoint (EndpointBatchItem form)
+    kind: Kind
+
+
+_TOP_LEVEL: dict[str, tuple[tuple[str, ...], Kind]] = {
+    "Id": (("Id",), Kind.ID),
+    "Address": (("Address",), Kind.TEXT),
+    "ChannelType": (("ChannelType",), Kind.CHANNEL),
+    "OptOut": (("OptOut",), Kind.OPT_OUT),
+    "EffectiveDate": (("EffectiveDate",), Kind.TEXT),
+    "EndpointStatus": (("EndpointStatus",), Kind.TEXT),
+    "RequestId": (("RequestId",), Kind.TEXT),
+    "User.UserId": (("User", "UserId"), Kind.TEXT),
+    "Location.Latitude": (("Location", "Latitude"), Kind.NUMBER),
+    "Location.Longitude": (("Location", "Longitude"), Kind.NUMBER),
+    **{
+        f"Location.{name}": (("Location", name), Kind.TEXT)
+        for name in ("City", "Country", "PostalCode", "Region")
+    },
+    **{
+        f"Demographic.{name}": (("Demographic", name), Kind.TEXT)
+        for name in (
+            "AppVersion",
+            "Locale",
+            "Make",
+            "Model",
+            "ModelVersion",
+            "Platform",
+            "PlatformVersion",
+            "Timezone",
+        )
+    },
+}
+# Open-ended columns: prefix -> (path to the map, kind of its values)
+_ATTRIBUTE_PREFIXES: dict[str, tuple[tuple[str, ...], Kind]] = {
+    "Attributes.": (("Attributes",), Kind.ATTRIBUTE),
+    "Metrics.": (("Metrics",), Kind.NUMBER),
+    "User.UserAttributes.": (("User", "UserAttributes"), Kind.ATTRIBUTE),
+}
+
+
+def parse_header(header: Sequence[str]) -> list[Column]:
+    """The columns of a result header, or InvalidResultError (Pinpoint would fail the job)."""
+    if not header or header == [""]:
+        raise InvalidResultError("the result file has no header row")
+    columns = [_column(name) for name in header]
+    seen: set[str] = set()
+    for column in columns:
+        if column.kind is not Kind.ATTRIBUTE and column.header in seen:
+            raise InvalidResultError(f"column {column.header!r} appears more than once")
+        seen.add(column.header)
+    if not any(column.kind is Kind.ID for column in columns):
+        raise InvalidResultError("the result has no Id column (Pinpoint updates need one)")
+    custom = {column.path for column in columns if len(column.path) > 1 and _is_custom(column)}
+    if len(custom) > MAX_CUSTOM_ATTRIBUTES:
+        raise InvalidResultError(
+            f"the result has {len(custom)} custom attribute columns; a Pinpoint project "
+            f"holds at most {MAX_CUSTOM_ATTRIBUTES}"
+        )
+    return columns
+
+
+def _is_custom(column: Column) -> bool:
+    return column.path[:-1] in {("Attributes",), ("Metrics",), ("User", "UserAttributes")}
+
+
+def _column(header: str) -> Column:
+    if header in _TOP_LEVEL:
+        path, kind = _TOP_LEVEL[header]
+        return Column(header, path, kind)
+    for prefix, (path, kind) in _ATTRIBUTE_PREFIXES.items():
+        name = header.removeprefix(prefix)
+        if header.startswith(prefix) and name:
+            if len(name) > MAX_ATTRIBUTE_NAME:
+                raise InvalidResultError(
+                    f"the attribute name in column {header!r} is longer than "
+                    f"{MAX_ATTRIBUTE_NAME} characters"
+                )
+            return Column(header, (*path, name), kind)
+    raise InvalidResultError(
+        f"column {header!r} is not a Pinpoint endpoint field (names are case sensitive "
+        "and use dot notation)"
+    )
+
+
+# ---------------------------------------------------------------------------- row checks
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    column: str | None
+    message: str
+
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_CHANNEL_SET = frozenset(CHANNEL_TYPES)
+_OPT_OUT_SET = frozenset(OPT_OUT_VALUES)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the checks need to know of one header, worked out once."""
+
+    columns: list[Column]
+    repeated: dict[tuple[str, ...], int]  # attribute path -> columns carrying it (if > 50)
+    max_line_bytes: int  # a record no longer than this cannot make a too-large endpoint
+    fast: re.Pattern[bytes] | None
+    # Positions of the columns each check reads
+    ids: tuple[int, ...]
+    attributes: tuple[int, ...]
+    numbers: tuple[int, ...]
+    channels: tuple[int, ...]
+    opt_outs: tuple[int, ...]
+
+    @classmethod
+    def for_header(cls, header: Sequence[str], *, fast: bool = True) -> Plan:
+        columns = parse_header(header)
+        counts: dict[tuple[str, ...], int] = {}
+        for column in columns:
+            counts[column.path] = counts.get(column.path, 0) + 1
+        repeated = {path: n for path, n in counts.items() if n > MAX_VALUES_PER_ATTRIBUTE}
+        # Each byte of a value takes at most 6 bytes in the endpoint's JSON (\\uXXXX), and
+        # the record's length bounds the bytes of its values; see _endpoint_bytes.
+        skeleton = _endpoint_bytes(columns, ["x"] * len(columns), numbers=False)
+        max_line_bytes = (MAX_ENDPOINT_BYTES - skeleton) // 6
+        use_fast = fast and not repeated and max_line_bytes > 0
+        pattern = _fast_pattern(columns, max_line_bytes) if use_fast else None
+
+        def positions(kind: Kind) -> tuple[int, ...]:
+            return tuple(i for i, column in enumerate(columns) if column.kind is kind)
+
+        return cls(
+            columns,
+            repeated,
+            max_line_bytes,
+            pattern,
+            ids=positions(Kind.ID),
+            attributes=positions(Kind.ATTRIBUTE),
+            numbers=positions(Kind.NUMBER),
+            channels=positions(Kind.CHANNEL),
+            opt_outs=positions(Kind.OPT_OUT),
+        )
+
+
+class _OneLine:
+    """Feeds a csv reader one record at a time (a record may hold quoted newlines)."""
+
+    def __init__(self) -> None:
+        self.text: str | None = None
+
+    def __iter__(self) -> _OneLine:
+        return self
+
+    def __next__(self) -> str:
+        text, self.text = self.text, None
+        if text is None:
+            raise StopIteration
+        return text
+
+
+class RecordParser:
+    """The values of one CSV record; one reader reused, as building one per row is slow."""
+
+    def __init__(self) -> None:
+        self._feed = _OneLine()
+        self._reader = csv.reader(self._feed, strict=True)
+
+    def cells(self, text: str) -> list[str] | None:
+        """The record's values, or None when it is not valid CSV."""
+        self._feed.text = text
+        try:
+            cells = next(self._reader)
+        except (csv.Error, StopIteration):
+            self._reader = csv.reader(self._feed, strict=True)  # start clean
+            return None
+        return cells
+
+
+_PARSER = RecordParser()
+
+
+def _problem(plan: Plan, record: bytes) -> Problem | None:  # noqa: PLR0911, PLR0912
+    """Why one record (its bytes, as in the file) cannot be imported; None if it can."""
+    try:
+        text = record.decode("utf-8")
+    except UnicodeDecodeError:
+        return Problem("INVALID_ENCODING", None, "the row is not valid UTF-8")
+    cells = _PARSER.cells(text)
+    if cells is None:
+        return Problem("MALFORMED_ROW", None, "the row is not valid CSV")
+    columns = plan.columns
+    if not cells:
+        cells = [""] * len(columns)  # a blank line: every value NULL
+    if len(cells) != len(columns):
+        return Problem(
+            "WRONG_FIELD_COUNT", None, f"expected {len(columns)} values, found {len(cells)}"
+        )
+    for i in plan.ids:
+        if not cells[i].strip():
+            return Problem("MISSING_ID", columns[i].header, "the Id is missing or empty")
+    body = text.rstrip("\r\n")
+    if "\t" in body or "\r" in body or "\n" in body:
+        for column, cell in zip(columns, cells, strict=True):
+            if "\t" in cell or "\r" in cell or "\n" in cell:
+                return Problem(
+                    "LINE_BREAK_OR_TAB", column.header, "the value contains a line break or a tab"
+                )
+    for i in plan.attributes:
+        if len(cells[i]) > MAX_ATTRIBUTE_VALUE:
+            return Problem(
+                "VALUE_TOO_LONG",
+                columns[i].header,
+                f"the value is {len(cells[i])} characters; Pinpoint allows {MAX_ATTRIBUTE_VALUE}",
+            )
+    for i in plan.numbers:
+        if cells[i] and not _is_finite_number(cells[i]):
+            return Problem("NOT_A_NUMBER", columns[i].header, "the value is not a finite number")
+    for i in plan.channels:
+        if cells[i] and cells[i] not in _CHANNEL_SET:
+            return Problem(
+                "INVALID_CHANNEL_TYPE",
+                columns[i].header,
+                "the value is not a Pinpoint channel type",
+            )
+    for i in plan.opt_outs:
+        if cells[i] and cells[i] not in _OPT_OUT_SET:
+            return Problem(
+                "INVALID_OPT_OUT", columns[i].header, "the value is neither ALL nor NONE"
+            )
+    if plan.repeated:
+        problem = _too_many_values(plan, cells)
+        if problem is not None:
+            return problem
+    if len(record) > plan.max_line_bytes:
+        size = _endpoint_bytes(columns, cells)
+        if size > MAX_ENDPOINT_BYTES:
+            return Problem(
+                "ENDPOINT_TOO_LARGE",
+                None,
+                f"the endpoint would be about {size} bytes; Pinpoint allows {MAX_ENDPOINT_BYTES}",
+            )
+    return None
+
+
+def _is_finite_number(text: str) -> bool:
+    return _NUMBER.fullmatch(text) is not None and math.isfinite(float(text))
+
+
+def _too_many_values(plan: Plan, cells: Sequence[str]) -> Problem | None:
+    for path in plan.repeated:
+        values = [
+            cell for column, cell in zip(plan.columns, cells, strict=True) if column.path == path
+        ]
+        count = sum(1 for cell in values if cell)
+        if count > MAX_VALUES_PER_ATTRIBUTE:
+            header = next(column.header for column in plan.columns if column.path == path)
+            return Problem(
+                "TOO_MANY_VALUES",
+                header,
+                f"{count} values; Pinpoint allows {MAX_VALUES_PER_ATTRIBUTE} per attribute",
+            )
+    return None
+
+
+def _endpoint_bytes(
+    columns: Sequence[Column], cells: Sequence[str], *, numbers: bool = True
+) -> int:
+    """The endpoint's JSON size as Pinpoint counts it, with room for the fields it adds."""
+    item: dict[str, Any] = {}
+    for column, cell in zip(columns, cells, strict=True):
+        if not cell:
+            continue
+        target = item
+        for key in column.path[:-1]:
+            target = target.setdefault(key, {})
+        leaf = column.path[-1]
+        if column.kind is Kind.ATTRIBUTE:
+            target.setdefault(leaf, []).append(cell)
+        elif column.kind is Kind.NUMBER and numbers:
+            target[leaf] = float(cell)
+        else:
+            target[leaf] = cell
+    return len(json.dumps(item, separators=(",", ":"))) + ENDPOINT_ALLOWANCE
+
+
+# ---------------------------------------------------------------------------- fast path
+
+_FAST_FIELDS = {
+    Kind.ID: rb'"[^"\s][^"\t\r\n]*+"',
+    # Values with embedded (doubled) quotes take the exact path.
+    Kind.TEXT: rb'(?:"[^"\t\r\n]*+"|)',
+    Kind.ATTRIBUTE: rb'(?:"[^"\t\r\n]{0,%d}+"|)' % MAX_ATTRIBUTE_VALUE,
+    # Numbers as Athena renders them (42, -0.5, 1.0E10, 2.5E-7). At most 40 digits each
+    # side of the point and a two-digit exponent: always finite.
+    Kind.NUMBER: rb'(?:"-?[0-9]{1,40}+(?:\.[0-9]{1,40}+)?(?:E-?[0-9]{1,2}+)?"|)',
+    Kind.CHANNEL: rb'(?:"(?:' + b"|".join(c.encode() for c in CHANNEL_TYPES) + rb')?"|)',
+    Kind.OPT_OUT: rb'(?:"(?:' + b"|".join(v.encode() for v in OPT_OUT_VALUES) + rb')?"|)',
+}
+
+
+def _fast_pattern(columns: Sequence[Column], max_line_bytes: int) -> re.Pattern[bytes]:
+    """Matches a run of records that certainly pass: one line each, every check met.
+
+    Byte lengths stand in for character lengths (a value of at most 100 bytes has at most
+    100 characters); a record the pattern stops at is checked exactly by ``_problem``.
+    """
+    record = (
+        rb"(?=[^\n]{0,%d}+\n)" % max_line_bytes
+        + b",".join(_FAST_FIELDS[column.kind] for column in columns)
+        + b"\n"
+    )
+    return re.compile(rb"(?:" + record + rb")*+")
+
+
+# ---------------------------------------------------------------------------- streaming
+
+
+class Source(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Sink(Protocol):
+    def write(self, data: bytes | memoryview, /) -> object: ...
+
+
+@dataclass
+class RowReport:
+    rows_read: int = 0
+    rows_rejected: int = 0
+    bytes_written: int = 0
+    sample: list[RowRejection] = field(default_factory=list)
+
+    @property
+    def rows_to_import(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+    @property
+    def counts(self) -> ImportCounts:
+        return ImportCounts(
+            rows_read=self.rows_read,
+            rows_rejected=self.rows_rejected,
+            rows_to_import=self.rows_to_import,
+        )
+
+
+class _Copier:
+    def __init__(self, plan: Plan, sink: Sink, report: RowReport) -> None:
+        self.plan = plan
+        self.sink = sink
+        self.report = report
+
+    def write(self, data: bytes | memoryview) -> None:
+        self.sink.write(data)
+        self.report.bytes_written += len(data)
+
+    def slow(self, record: bytes) -> None:
+        report = self.report
+        report.rows_read += 1
+        problem = _problem(self.plan, record)
+        if problem is None:
+            self.write(record if record.endswith(b"\n") else record + b"\n")
+            return
+        report.rows_rejected += 1
+        if len(report.sample) < MAX_SAMPLE:
+            report.sample.append(
+                RowRejection(
+                    row_number=report.rows_read,
+                    code=problem.code,
+                    column=problem.column,
+                    message=problem.message,
+                )
+            )
+
+    def malformed(self) -> None:
+        """A last record whose quoted value never ends."""
+        report = self.report
+        report.rows_read += 1
+        report.rows_rejected += 1
+        if len(report.sample) < MAX_SAMPLE:
+            report.sample.append(
+                RowRejection(
+                    row_number=report.rows_read,
+                    code="MALFORMED_ROW",
+                    message="the row ends inside a quoted value",
+                )
+            )
+
+    def chunk(self, data: bytes, limit: int, *, at_end: bool) -> int:
+        """Copy the records of ``data[:limit]``; returns where the unfinished one starts."""
+        fast = self.plan.fast
+        if fast is not None and not _is_utf8(data, limit):
+            fast = None  # find the bad rows one by one
+        view = memoryview(data)
+        pos = 0
+        while pos < limit:
+            if fast is not None:
+                match = fast.match(data, pos, limit)
+                end = match.end() if match else pos
+                if end > pos:
+                    self.report.rows_read += data.count(b"\n", pos, end)
+                    self.write(view[pos:end])
+                    pos = end
+                    if pos >= limit:
+                        break
+            record_end = _record_end(data, pos, limit, at_end=at_end)
+            if record_end is None:
+                if not at_end:
+                    break  # the record continues in the next chunk
+                self.malformed()
+                return limit
+            self.slow(data[pos:record_end])
+            pos = record_end
+        return pos
+
+
+def _is_utf8(data: bytes, limit: int) -> bool:
+    if data.isascii():
+        return True
+    try:
+        data[:limit].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _record_end(data: bytes, pos: int, limit: int, *, at_end: bool) -> int | None:
+    """The end (after its newline) of the CSV record starting at ``pos``, or None.
+
+    A newline ends the record when the quotes before it are balanced: every value is
+    either unquoted or a quoted string whose own quotes are doubled. At the end of the file
+    the last record may lack its newline.
+    """
+    quotes = 0
+    start = pos
+    while True:
+        newline = data.find(b"\n", start, limit)
+        if newline < 0:
+            quotes += data.count(b'"', start, limit)
+            return limit if at_end and pos < limit and quotes % 2 == 0 else None
+        quotes += data.count(b'"', start, newline)
+        if quotes % 2 == 0:
+            return newline + 1
+        start = newline + 1
+
+
+def check_rows(
+    source: Source, sink: Sink, *, chunk_size: int = CHUNK_SIZE, fast: bool = True
+) -> RowReport:
+    """Check every row of an Athena result, writing the importable ones (with a header).
+
+    Raises InvalidResultError when the file as a whole cannot be imported.
+    """
+    data, eof = b"", False
+    while True:
+        header_end = _record_end(data, 0, len(data), at_end=eof)
+        if header_end is not None or eof:
+            break
+        if len(data) > MAX_PENDING_BYTES:
+            raise InvalidResultError(f"the header runs past {MAX_PENDING_BYTES} bytes")
+        chunk = source.read(chunk_size)
+        eof = not chunk
+        data += chunk
+    if header_end is None:
+        header_end = len(data)  # no header, or one whose quotes never close
+    plan = Plan.for_header(_header(data[:header_end]), fast=fast)
+    report = RowReport()
+    copier = _Copier(plan, sink, report)
+    copier.write(_header_line(plan.columns))
+    data = data[header_end:]
+    while True:
+        limit = len(data) if eof else data.rfind(b"\n") + 1
+        pos = copier.chunk(data, limit, at_end=eof)
+        if eof:
+            return report  # at the end every byte belongs to some record
+        if len(data) - pos > MAX_PENDING_BYTES:
+            raise InvalidResultError(
+                f"a row runs past {MAX_PENDING_BYTES} bytes: a quoted value never ends"
+            )
+        chunk = source.read(chunk_size)
+        eof = not chunk
+        data = data[pos:] + chunk
+
+
+def _header(record: bytes) -> list[str]:
+    try:
+        text = record.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise InvalidResultError("the result file is not UTF-8") from None
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        raise InvalidResultError("the header row is not valid CSV") from None
+    return rows[0] if rows else []
+
+
+def _header_line(columns: Sequence[Column]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([column.header for column in columns])
+    return out.getvalue().encode("utf-8")

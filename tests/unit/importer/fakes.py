@@ -1,0 +1,166 @@
+"""In-memory stand-ins for the importer's ports, with the semantics of the real ones."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from contracts import Event
+from services.importer.logic import (
+    Ending,
+    ImportJobSpec,
+    ImportJobView,
+    ImportRecord,
+    ImportRefusedError,
+    JobLookupError,
+    LedgerStatus,
+    Result,
+    ResultUnreadableError,
+)
+from services.importer.rows import Sink, Source
+
+
+class CrashError(RuntimeError):
+    """The process dies at this point (Lambda timeout, out of memory, ...)."""
+
+
+class FakeFiles:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.reads: list[str] = []
+        self.dropped: list[str] = []
+
+    @contextmanager
+    def open_result(self, uri: str) -> Iterator[Source]:
+        self.reads.append(uri)
+        if uri not in self.objects:
+            raise ResultUnreadableError(f"the result file {uri} cannot be read (NoSuchKey)")
+        yield io.BytesIO(self.objects[uri])
+
+    @contextmanager
+    def create_import_file(self, uri: str) -> Iterator[Sink]:
+        buffer = io.BytesIO()
+        try:
+            yield buffer
+        except BaseException:
+            self.dropped.append(uri)
+            raise
+        self.objects[uri] = buffer.getvalue()
+
+
+class FakePinpoint:
+    def __init__(self) -> None:
+        self.jobs: dict[str, ImportJobView] = {}
+        self.specs: dict[str, tuple[str, ImportJobSpec]] = {}
+        self.gets: list[str] = []
+        self.unreadable = False  # GetImportJob fails (throttled past botocore's retries)
+        self.crash_after_create = False
+        self.refusal: str | None = None
+
+    def create(self, application_id: str, spec: ImportJobSpec) -> str:
+        if self.refusal is not None:
+            raise ImportRefusedError(self.refusal)
+        job_id = f"{len(self.jobs) + 1:032x}"
+        self.jobs[job_id] = ImportJobView(job_id, "CREATED")
+        self.specs[job_id] = (application_id, spec)
+        if self.crash_after_create:
+            self.crash_after_create = False
+            raise CrashError("after CreateImportJob")
+        return job_id
+
+    def find(self, application_id: str, s3_url: str) -> str | None:
+        for job_id, (app, spec) in self.specs.items():
+            if app == application_id and spec.s3_url == s3_url:
+                return job_id
+        return None
+
+    def get(self, application_id: str, job_id: str) -> ImportJobView | None:
+        self.gets.append(job_id)
+        if self.unreadable:
+            raise JobLookupError("TooManyRequestsException")
+        return self.jobs.get(job_id)
+
+    def finish(self, job_id: str, status: str, **fields: Any) -> None:
+        self.jobs[job_id] = replace(self.jobs[job_id], status=status, **fields)
+
+
+class FakeLedger:
+    """Conditional writes as DynamoDB does them; the index may be read stale on request."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, ImportRecord] = {}
+        self.crash_on: set[str] = set()  # method names that crash once, after their write
+        self.stale_index: dict[str, ImportRecord] | None = None
+
+    def _maybe_crash(self, name: str) -> None:
+        if name in self.crash_on:
+            self.crash_on.discard(name)
+            raise CrashError(f"after {name}")
+
+    def get(self, run_id: str) -> ImportRecord | None:
+        return self.runs.get(run_id)
+
+    def claim(self, record: ImportRecord) -> bool:
+        if record.run_id in self.runs:
+            return False
+        self.runs[record.run_id] = record
+        self._maybe_crash("claim")
+        return True
+
+    def save_ended(self, record: ImportRecord) -> None:
+        self.runs.setdefault(record.run_id, record)
+
+    def _move(self, run_id: str, current: LedgerStatus, **changes: Any) -> bool:
+        record = self.runs.get(run_id)
+        if record is None or record.status is not current:
+            return False
+        self.runs[run_id] = replace(record, **changes)
+        return True
+
+    def mark_running(self, run_id: str, import_job_id: str) -> bool:
+        moved = self._move(
+            run_id,
+            LedgerStatus.SUBMITTING,
+            status=LedgerStatus.RUNNING,
+            import_job_id=import_job_id,
+        )
+        self._maybe_crash("mark_running")
+        return moved
+
+    def mark_refused(self, run_id: str, outcome: Ending) -> bool:
+        return self._move(
+            run_id,
+            LedgerStatus.SUBMITTING,
+            status=LedgerStatus.FAILED,
+            outcome=outcome,
+            result=Result.FAILED,
+        )
+
+    def begin_ending(self, run_id: str, outcome: Ending, result: Result, now: datetime) -> bool:
+        moved = self._move(
+            run_id,
+            LedgerStatus.RUNNING,
+            status=LedgerStatus.ENDING,
+            outcome=outcome,
+            result=result,
+            claimed_at=now,
+        )
+        self._maybe_crash("begin_ending")
+        return moved
+
+    def mark_ended(self, run_id: str, result: Result) -> bool:
+        return self._move(run_id, LedgerStatus.ENDING, status=LedgerStatus.ended_as(result))
+
+    def open_runs(self, status: LedgerStatus, limit: int) -> list[ImportRecord]:
+        index = self.stale_index if self.stale_index is not None else self.runs
+        found = [record for record in index.values() if record.status is status]
+        return sorted(found, key=lambda record: record.deadline)[:limit]
+
+
+class Published(list[Event]):
+    def __call__(self, events: Sequence[Event]) -> None:
+        self.extend(events)
