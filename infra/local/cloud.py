@@ -191,6 +191,14 @@ class LocalCloud:
         self._mock.start()
         region, account_id = self.settings.region, self.settings.account_id
         translated = load_stack_template(self.template_path, region=region)
+        # Emulators first: a boto3 session copies botocore's handlers when it is created, so
+        # the sessions behind the clients below must come after the emulators' hooks.
+        setup = self._emulator_setup(translated)
+        for factory in self._emulator_factories:
+            emulator = factory(setup)
+            if emulator is not None:
+                emulator.install()
+                self._emulators.append(emulator)
         clients = self._clients = _Clients(region)
         # Handlers' lazily built clients must be built again inside this cloud.
         project_clients.reset()
@@ -203,13 +211,8 @@ class LocalCloud:
             account_id=account_id,
             tracing=self._xray,
         )
-        setup = self._emulator_setup(translated)
-        for factory in self._emulator_factories:
-            emulator = factory(setup)
-            if emulator is not None:
-                emulator.install()
-                self._emulators.append(emulator)
-                self._runtime.add_hook(emulator)
+        for emulator in self._emulators:
+            self._runtime.add_hook(emulator)
         parameters = dict(self.parameters)
         declared = translated.resources_template.get("Parameters") or {}
         if "PinpointProjectId" in declared and "PinpointProjectId" not in parameters:

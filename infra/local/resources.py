@@ -345,10 +345,27 @@ def _s3_bucket(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
         s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tags})
 
 
+def enforceable_bucket_policy(document: JsonDict) -> tuple[JsonDict, int]:
+    """The policy without its conditional Deny statements, and how many were dropped.
+
+    moto enforces a bucket policy's Deny statements but ignores their Conditions, so a
+    "deny unless TLS" statement would deny every request. Those statements are checked by
+    the template's security tests instead of locally.
+    """
+    statements = document.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [s for s in statements if not (s.get("Effect") == "Deny" and s.get("Condition"))]
+    return {**document, "Statement": kept}, len(statements) - len(kept)
+
+
 def _s3_bucket_policy(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
-    ctx.client("s3").put_bucket_policy(
-        Bucket=properties["Bucket"], Policy=_json_text(properties["PolicyDocument"])
-    )
+    document, dropped = enforceable_bucket_policy(properties["PolicyDocument"])
+    if dropped:
+        ctx.deployment.notes[logical_id] = (
+            f"{dropped} conditional Deny statement(s) not applied: moto ignores conditions"
+        )
+    ctx.client("s3").put_bucket_policy(Bucket=properties["Bucket"], Policy=_json_text(document))
 
 
 # --------------------------------------------------------------------------- DynamoDB

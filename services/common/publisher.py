@@ -103,15 +103,19 @@ class EventPublisher:
         self._sleep = sleep
         self._trace_header = trace_header
 
-    def publish(self, events: Sequence[Event]) -> list[PublishReceipt]:
+    def publish(
+        self, events: Sequence[Event], *, trace_header: str | None = None
+    ) -> list[PublishReceipt]:
         """Publish every event or raise PublishError naming those that failed.
 
         Entries are built (and size-checked) before anything is sent, so an oversize event
-        fails the call without publishing half of it.
+        fails the call without publishing half of it. `trace_header` continues another
+        trace than the current one: a run that ends in a later invocation (started by
+        Athena's event or a schedule) stays in the trace where it began.
         """
         if not events:
             return []
-        trace_header = self._trace_header()
+        trace_header = trace_header or self._trace_header()
         entries = [
             put_events_entry(event, event_bus_name=self._bus, trace_header=trace_header)
             for event in events

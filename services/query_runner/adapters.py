@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from contracts import SegmentQueryValidated
+from services.common.run_traces import RunTraceHeaders
 from services.query_runner.logic import Execution, QueryPlacement, RunRecord, RunStatus
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class DynamoRunLedger:
     def __init__(self, client: Callable[[], DynamoDBClient], table: str) -> None:
         self._client = client
         self._table = table
+        self.traces = RunTraceHeaders()
 
     def get(self, run_id: str) -> RunRecord | None:
         item = (
@@ -73,7 +75,11 @@ class DynamoRunLedger:
             .get_item(TableName=self._table, Key={"run_id": {"S": run_id}}, ConsistentRead=True)
             .get("Item")
         )
-        return _record(item) if item else None
+        return self._remember(item) if item else None
+
+    def _remember(self, item: Any) -> RunRecord:
+        self.traces.remember(item)
+        return _record(item)
 
     def save_started(self, record: RunRecord) -> None:
         try:
@@ -85,6 +91,7 @@ class DynamoRunLedger:
                     "status": {"S": record.status.value},
                     "deadline": {"S": record.deadline.isoformat()},
                     "validated": {"S": record.validated.model_dump_json()},
+                    **self.traces.attribute(),
                 },
                 ConditionExpression="attribute_not_exists(run_id)",
             )
@@ -123,7 +130,7 @@ class DynamoRunLedger:
                 ":now": {"S": now.isoformat()},
             },
         )
-        return [_record(item) for page in pages for item in page.get("Items", [])]
+        return [self._remember(item) for page in pages for item in page.get("Items", [])]
 
 
 def _record(item: Any) -> RunRecord:

@@ -10,7 +10,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from contracts import AthenaQueryStateChange, ParsedEvent, ScheduledEvent, SegmentQueryValidated
+from contracts import (
+    AthenaQueryStateChange,
+    ParsedEvent,
+    ScheduledEvent,
+    SegmentQueryValidated,
+)
 from services.common.batch import handle_event_batch
 from services.common.clients import clients
 from services.common.observability import logger, metrics, tracer
@@ -24,11 +29,10 @@ from services.query_runner.settings import get_settings
 def _ports() -> Ports:
     settings = get_settings()
     publisher = EventPublisher(settings.event_bus_name, clients.events)
-    return Ports(
-        athena=AthenaApi(clients.athena),
-        ledger=DynamoRunLedger(clients.dynamodb, settings.runs_table),
-        publish=publisher.publish,
-    )
+    ledger = DynamoRunLedger(clients.dynamodb, settings.runs_table)
+    # A run's events stay in the trace the run started in, whoever ends it.
+    publish = ledger.traces.publishing_in_run_trace(publisher.publish)
+    return Ports(athena=AthenaApi(clients.athena), ledger=ledger, publish=publish)
 
 
 @cache
