@@ -1,0 +1,2 @@
+"""log-ingester: Pinpoint writes seen by CloudTrail (log files, API-call events) and catalog
+backfills become PinpointResourceChanged events."""

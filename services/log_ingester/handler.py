@@ -1,0 +1,186 @@
+"""log-ingester: CloudTrail log files, API-call events and backfills -> PinpointResourceChanged."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from contracts import CatalogBackfillRequested, CloudTrailApiCall, ParsedEvent, S3ObjectCreated
+from services.common.batch import handle_event_batch
+from services.common.clients import clients
+from services.common.observability import logger, metrics, tracer
+from services.common.publisher import EventPublisher
+from services.log_ingester.adapters import PinpointApiLister, S3LogFiles
+from services.log_ingester.logic import (
+    BackfillReport,
+    FileStatus,
+    IngestReport,
+    ingest_api_call,
+    ingest_log_file,
+    run_backfill,
+)
+from services.log_ingester.settings import get_settings
+
+
+@cache
+def _publisher() -> EventPublisher:
+    return EventPublisher(get_settings().event_bus_name, clients.events)
+
+
+@cache
+def _log_files() -> S3LogFiles:
+    return S3LogFiles(clients.s3)
+
+
+@cache
+def _lister() -> PinpointApiLister:
+    return PinpointApiLister(clients.pinpoint)
+
+
+def _handle(parsed: ParsedEvent[BaseModel]) -> None:
+    detail = parsed.detail
+    monitored = get_settings().monitored_project_ids
+    if isinstance(detail, S3ObjectCreated):
+        _ingest_file(detail, monitored, parsed.envelope.id)
+    elif isinstance(detail, CloudTrailApiCall):
+        outcome = ingest_api_call(detail, monitored, causation_id=parsed.envelope.id)
+        _publisher().publish(outcome.events)
+        _report_records(outcome.report, {"cloudtrail_event_id": detail.event_id})
+    elif isinstance(detail, CatalogBackfillRequested):
+        backfill = run_backfill(detail, _lister(), monitored, get_settings().backfill_page_size)
+        _publisher().publish(backfill.events)
+        _report_backfill(detail, backfill.report, len(backfill.events))
+
+
+def _ingest_file(detail: S3ObjectCreated, monitored: tuple[str, ...], cause: str) -> None:
+    where = {"bucket": detail.bucket.name, "key": detail.decoded_key}
+    outcome = ingest_log_file(
+        _log_files(),
+        detail.bucket.name,
+        detail.decoded_key,
+        monitored,
+        causation_id=cause,
+    )
+    if outcome.status is FileStatus.NOT_A_LOG_FILE:
+        metrics.add_metric(name="FilesSkipped", unit=MetricUnit.Count, value=1)
+        logger.debug("not a CloudTrail log file", extra=where)
+        return
+    if outcome.status is FileStatus.MISSING:
+        metrics.add_metric(name="LogFilesMissing", unit=MetricUnit.Count, value=1)
+        logger.warning("CloudTrail log file no longer exists; acknowledged", extra=where)
+        return
+    _publisher().publish(outcome.events)
+    metrics.add_metric(name="LogFilesRead", unit=MetricUnit.Count, value=1)
+    if outcome.status is FileStatus.CORRUPT:
+        # Reading it again cannot help: report, keep what was read, and ack (no retry loop).
+        metrics.add_metric(name="CorruptLogFiles", unit=MetricUnit.Count, value=1)
+        logger.error(
+            "CloudTrail log file is unreadable; acknowledged after the records before the damage",
+            extra={**where, "problem": outcome.report.corrupt},
+        )
+    _report_records(outcome.report, where)
+
+
+def _report_records(report: IngestReport, where: Mapping[str, Any]) -> None:
+    metrics.add_metric(name="RecordsRead", unit=MetricUnit.Count, value=report.records)
+    metrics.add_metric(name="ResourceChangesPublished", unit=MetricUnit.Count, value=report.changes)
+    if report.coalesced:
+        metrics.add_metric(name="RecordsCoalesced", unit=MetricUnit.Count, value=report.coalesced)
+    _count_by_reason("RecordsSkipped", report.skipped)
+    _count_by_reason("RecordsRejected", report.rejected)
+    for rejection in report.samples:  # reasons, positions, names and ids: never record content
+        logger.warning(
+            "CloudTrail record rejected",
+            extra={
+                **where,
+                "reason": rejection.reason.value,
+                "record_index": rejection.index,
+                "event_name": rejection.event_name,
+                "cloudtrail_event_id": rejection.event_id,
+                "fields": list(rejection.fields),
+            },
+        )
+    logger.info(
+        "CloudTrail records ingested",
+        extra={
+            **where,
+            "records": report.records,
+            "changes": report.changes,
+            "coalesced": report.coalesced,
+            "skipped": dict(report.skipped),
+            "rejected": dict(report.rejected),
+        },
+    )
+
+
+def _report_backfill(
+    request: CatalogBackfillRequested, report: BackfillReport, published: int
+) -> None:
+    context = {"correlation_id": request.metadata.correlation_id}
+    if request.data.page is not None:
+        context |= {
+            "application_id": request.data.page.application_id,
+            "resource_type": request.data.page.resource_type.value,
+        }
+    metrics.add_metric(name="BackfillPagesRead", unit=MetricUnit.Count, value=report.pages_read)
+    metrics.add_metric(
+        name="BackfillContinuations", unit=MetricUnit.Count, value=report.continuations
+    )
+    metrics.add_metric(
+        name="ResourceChangesPublished",
+        unit=MetricUnit.Count,
+        value=published - report.continuations,
+    )
+    _count_by_reason("BackfillItemsRejected", report.rejected)
+    if report.ignored_projects:
+        logger.warning(
+            "backfill asked for projects that are not monitored; ignored",
+            extra={**context, "application_ids": report.ignored_projects},
+        )
+    if report.missing_project:
+        logger.warning("backfill project does not exist in Pinpoint", extra=context)
+    if report.repeated_token:
+        logger.warning(
+            "Pinpoint returned the page token it was given; paging stopped", extra=context
+        )
+    logger.info(
+        "backfill step done",
+        extra={
+            **context,
+            "items": report.items,
+            "continuations": report.continuations,
+            "rejected": dict(report.rejected),
+        },
+    )
+
+
+def _count_by_reason(name: str, counts: Mapping[str, int]) -> None:
+    """One metric per reason, with the reason as a dimension (besides the service)."""
+    for reason, count in sorted(counts.items()):
+        if not count:
+            continue
+        with single_metric(
+            name=name, unit=MetricUnit.Count, value=count, namespace=metrics.namespace
+        ) as metric:
+            if metrics.service:
+                metric.add_dimension(name="service", value=str(metrics.service))
+            metric.add_dimension(name="reason", value=reason)
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return handle_event_batch(
+        event,
+        context,
+        _handle,
+        accepts=[S3ObjectCreated, CloudTrailApiCall, CatalogBackfillRequested],
+    )
