@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen --no-sync
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: help lock install test test-all lint typecheck unit fmt schemas clean
+.PHONY: help lock install test test-all lint typecheck unit fmt demo schemas clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,8 +32,8 @@ lint: install ## ruff check + ruff format --check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-typecheck: install ## mypy --strict over contracts, services and infra
-	$(RUN) mypy contracts services infra
+typecheck: install ## mypy --strict over contracts, services, infra and cli
+	$(RUN) mypy contracts services infra cli
 
 unit: install ## pytest (fast tests)
 	$(RUN) pytest
@@ -46,6 +46,9 @@ test-all: install ## pytest including slow tests
 fmt: install ## apply ruff fixes and formatting
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+demo: install ## run the whole system on the local cloud (no AWS account needed)
+	$(RUN) python -m cli demo
 
 schemas: install ## regenerate contracts/schemas/*.json from the models
 	$(RUN) python -m contracts.schema_export

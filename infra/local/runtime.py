@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from infra.local.clock import VirtualClock
+from infra.local.powertools import function_identity
 from infra.local.schedule import Schedule
 from infra.local.xray import TracedInvocation
 
@@ -393,7 +394,8 @@ class LocalRuntime:
         if trace_header:
             environ["_X_AMZN_TRACE_ID"] = trace_header
         try:
-            yield
+            with function_identity(environ):
+                yield
         finally:
             environ.clear()
             environ.update(saved)

@@ -167,6 +167,12 @@ class XRayCapture:
         AWSTraceHeader) or starts a new one, and records a fault when the handler fails
         (an exception, or `fault` set by a runtime that catches the handler's errors).
         """
+        # The SDK's Lambda context keeps its facade segment until the trace *root* changes,
+        # which in Lambda is per process; here every function shares one process, so each
+        # invocation starts with a fresh context, as a new Lambda worker would.
+        local = getattr(xray_recorder.context, "_local", None)
+        if local is not None:
+            local.__dict__.clear()
         upstream = TraceHeader.from_header_str(trace_header) if trace_header else TraceHeader()
         trace_id = upstream.root or TraceId().to_id()
         segment_id = secrets.token_hex(8)

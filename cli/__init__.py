@@ -1,0 +1,1 @@
+"""pinpoint-lake command-line interface."""

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cli.graph import edges, mermaid
+from cli.main import main
+from cli.output import table, to_json
+from cli.traces import build_tree, render
+
+
+def test_graph_follows_the_template_and_the_contracts() -> None:
+    found = {(edge.producer, edge.event, edge.consumer) for edge in edges()}
+    assert ("log-ingester", "PinpointResourceChanged", "name-resolver") in found
+    assert ("query-validator", "SegmentQueryValidated", "query-runner") in found
+    assert ("Athena", "Athena Query State Change", "query-runner") in found
+    assert ("catalog-writer", "CatalogEntryChanged", "subscribers") in found
+    assert ("schedule", "rate(1 minute)", "importer") in found
+    assert mermaid(edges()).startswith("flowchart LR")
+
+
+def test_tables_align_and_show_missing_values() -> None:
+    text = table([{"a": 1, "b": None}, {"a": True}], ["a", "b"])
+    lines = text.splitlines()
+    assert lines[0].split() == ["a", "b"]
+    assert lines[2].split() == ["1", "-"]
+    assert lines[3].split() == ["yes", "-"]
+
+
+def test_json_output_handles_decimals_and_dates() -> None:
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    value = json.loads(
+        to_json({"n": Decimal(3), "f": Decimal("1.5"), "t": datetime(2026, 1, 1, tzinfo=UTC)})
+    )
+    assert value == {"n": 3, "f": 1.5, "t": "2026-01-01T00:00:00+00:00"}
+
+
+def test_trace_tree_merges_facade_segments_and_links_parents() -> None:
+    documents = [
+        {
+            "id": "a",
+            "name": "query-validator",
+            "origin": "AWS::Lambda::Function",
+            "start_time": 1.0,
+            "end_time": 1.2,
+        },
+        {
+            "id": "a",
+            "name": "facade",
+            "start_time": 1.0,
+            "end_time": 1.2,
+            "subsegments": [
+                {
+                    "id": "s1",
+                    "name": "## handle",
+                    "start_time": 1.01,
+                    "end_time": 1.1,
+                    "annotations": {"run_id": "r1", "detail_type": "SegmentQueryRequested"},
+                }
+            ],
+        },
+        {
+            "id": "b",
+            "name": "query-runner",
+            "origin": "AWS::Lambda::Function",
+            "parent_id": "s1",
+            "start_time": 1.5,
+            "end_time": 1.7,
+            "fault": True,
+        },
+    ]
+    tree = build_tree("1-abc", documents)
+    assert [root.name for root in tree.roots] == ["query-validator"]
+    handle = tree.roots[0].children[0]
+    assert handle.name == "## handle"
+    assert [child.name for child in handle.children] == ["query-runner"]
+    text = render(tree)
+    assert "query-runner" in text
+    assert "FAULT" in text
+
+
+def test_commands_that_need_a_stack_say_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalog", "list"]) == 2
+    assert "--stack" in capsys.readouterr().err
+
+
+def test_missing_sql_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "check", "--sql", "/no/such/file.sql"]) == 2
+    assert "no SQL file" in capsys.readouterr().err
