@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen --no-sync
 export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: help lock install test test-all lint typecheck unit fmt demo schemas clean
+.PHONY: help lock install test test-all lint typecheck unit fmt demo bench schemas clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,8 +32,8 @@ lint: install ## ruff check + ruff format --check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-typecheck: install ## mypy --strict over contracts, services, infra and cli
-	$(RUN) mypy contracts services infra cli
+typecheck: install ## mypy --strict over contracts, services, infra, cli and bench
+	$(RUN) mypy contracts services infra cli bench
 
 unit: install ## pytest (fast tests)
 	$(RUN) pytest
@@ -50,8 +50,11 @@ fmt: install ## apply ruff fixes and formatting
 demo: install ## run the whole system on the local cloud (no AWS account needed)
 	$(RUN) python -m cli demo
 
+bench: install ## run the benchmarks (BENCH_ARGS="--quick" for a smoke run); see docs/BENCHMARKS.md
+	$(RUN) python -m bench $(BENCH_ARGS)
+
 schemas: install ## regenerate contracts/schemas/*.json from the models
 	$(RUN) python -m contracts.schema_export
 
 clean: ## remove the environment and caches
-	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .bench
