@@ -38,17 +38,29 @@ def _getatt_target(value: Any) -> str | None:
 
 
 def _services_by_queue(resources: dict[str, Any]) -> dict[str, str]:
+    """Queue logical id -> the service its function runs, from SAM SQS events or from
+    `AWS::Lambda::EventSourceMapping` resources (what the template declares)."""
+    names: dict[str, str] = {}
     services = {}
-    for resource in resources.values():
+    for logical_id, resource in resources.items():
         if resource.get("Type") != "AWS::Serverless::Function":
             continue
         properties = resource.get("Properties", {})
         variables = properties.get("Environment", {}).get("Variables", {})
-        name = str(variables.get("POWERTOOLS_SERVICE_NAME", "?"))
+        name = names[logical_id] = str(variables.get("POWERTOOLS_SERVICE_NAME", "?"))
         for source in (properties.get("Events") or {}).values():
             queue = _getatt_target((source.get("Properties") or {}).get("Queue"))
             if source.get("Type") == "SQS" and queue:
                 services[queue] = name
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::Lambda::EventSourceMapping":
+            continue
+        properties = resource.get("Properties", {})
+        queue = _getatt_target(properties.get("EventSourceArn"))
+        function = properties.get("FunctionName")
+        function_id = function.get("Ref") if isinstance(function, dict) else None
+        if queue and function_id in names:
+            services[queue] = names[function_id]
     return services
 
 
