@@ -71,9 +71,13 @@ class ResourceType(StrEnum):
 
 
 class FrozenModel(BaseModel):
-    """Immutable and strict: an unknown field is an error, never a silent drop."""
+    """Immutable and strict: an unknown field is an error, never a silent drop.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    Validators are built on a model's first use, not at import: a service uses a few of the
+    models, and building all of them would lengthen every cold start.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class EventMetadata(FrozenModel):

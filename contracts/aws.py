@@ -15,7 +15,7 @@ from contracts._base import UtcDatetime
 
 
 class AwsView(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
 
 class AwsEvent(AwsView):

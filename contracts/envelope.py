@@ -12,7 +12,7 @@ from contracts._base import UtcDatetime
 class EventBridgeEnvelope(BaseModel):
     """The outer event. `account` is optional because moto's deliveries omit it."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     version: str | None = None
     id: str

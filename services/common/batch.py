@@ -10,17 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from contracts import (
@@ -31,6 +23,21 @@ from contracts import (
     UnknownEventError,
 )
 from services.common.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+class BatchItemFailure(TypedDict):
+    itemIdentifier: str
+
+
+class PartialItemFailureResponse(TypedDict):
+    """What a handler returns: the messages SQS should deliver again."""
+
+    batchItemFailures: list[BatchItemFailure]
+
 
 EventHandler = Callable[[ParsedEvent[BaseModel]], None]
 # Called with the raw event (None when the body was not JSON) and the contract error. When a
@@ -64,6 +71,13 @@ def handle_event_batch(
 ) -> PartialItemFailureResponse:
     if not accepts:
         raise ValueError("a consumer must accept at least one event model")
+    # Powertools' batch package imports every event data class it has: a cold start pays
+    # for it with the first batch instead of before the handler is reached.
+    from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
 
     def handle_record(record: SQSRecord) -> None:
         try:
@@ -80,9 +94,12 @@ def handle_event_batch(
             handle(parsed)
 
     processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )
+    # SQS message ids are strings (Powertools' type also covers Kafka's identifiers).
+    failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
+    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 
 
 def _report_invalid(record: SQSRecord, error: EventContractError) -> None:

@@ -14,10 +14,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aws_xray_sdk.core import xray_recorder
-from aws_xray_sdk.core.models.dummy_entities import DummySegment, DummySubsegment
-from aws_xray_sdk.core.models.trace_header import TraceHeader
-
 from contracts import MAX_ENTRY_BYTES, Event, PutEventsEntry, entry_size, put_events_entry
 
 if TYPE_CHECKING:
@@ -68,6 +64,14 @@ class Backoff:
 
 def current_trace_header() -> str | None:
     """The X-Ray trace header of the running segment or subsegment, if tracing is on."""
+    # The SDK is imported with the first publish, not with the module (cold start).
+    from aws_xray_sdk.core import xray_recorder  # noqa: PLC0415
+    from aws_xray_sdk.core.models.dummy_entities import (  # noqa: PLC0415
+        DummySegment,
+        DummySubsegment,
+    )
+    from aws_xray_sdk.core.models.trace_header import TraceHeader  # noqa: PLC0415
+
     try:
         entity = xray_recorder.get_trace_entity()
     except Exception:  # noqa: BLE001 - no active trace is not an error worth failing a publish

@@ -7,12 +7,11 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from contracts import ParsedEvent, ScheduledEvent, SegmentQuerySucceeded
-from services.common.batch import handle_event_batch
+from services.common.batch import PartialItemFailureResponse, handle_event_batch
 from services.common.clients import clients
 from services.common.observability import logger, metrics, tracer
 from services.common.publisher import EventPublisher
