@@ -43,7 +43,8 @@ Errors are split by cause, so a caller can ack what will never improve and retry
   record larger than ``max_record_bytes``) raises :class:`CorruptLogFileError`, after the
   records before the damage have been yielded. Once the fast way knows the separator,
   damage *between* separators costs one element instead (the resync above), and reading
-  goes on;
+  goes on; so does a record larger than ``max_record_bytes``, which is then skipped up to
+  the next separator without being held and yielded with the problem ``too_large``;
 - a record that is not valid JSON or not an object is yielded as a :class:`LogRecord` with
   ``data=None`` and a ``problem``, and reading goes on;
 - an exception raised by ``source.read`` (a network error, a timeout) passes through
@@ -102,7 +103,7 @@ class LogRecord:
 
     index: int
     data: dict[str, Any] | None
-    problem: str | None = None  # "invalid_json" | "not_an_object" when data is None
+    problem: str | None = None  # "invalid_json" | "not_an_object" | "too_large" (no data)
 
 
 def gunzip(source: Readable, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[bytes]:
@@ -297,15 +298,18 @@ class CloudTrailLogReader:
         the exact scanner may start inside that record and meet a structure it cannot
         follow. The bytes up to the next separator, or up to the closing ``]}`` at the end
         of the file, then count as one element: filtered if they lack the needle, else bad.
-        Returns that bad element (or None) and True at the end. If neither a separator nor
-        the closing follows, the file is as damaged as the error says.
+        An element longer than max_record_bytes (a record too large to be CloudTrail's) is
+        bad whatever it holds, and its bytes are dropped as they are searched, so memory
+        stays bounded. Returns that bad element (or None) and True at the end. If neither a
+        separator nor the closing follows, the file is as damaged as the error says.
         """
         start = search = window.pos
-        ended = False
+        ended = oversized = False
         while (found := window.data.find(separator, search)) < 0:
-            if len(window.data) - start > self._max_record_bytes:
-                raise error
             search = max(len(window.data) - len(separator) + 1, start)
+            if len(window.data) - start > self._max_record_bytes:
+                oversized = True
+                start = search  # keep only what a separator split by the chunk may need
             shift = window.more(keep_from=start)
             if shift is None:
                 if not _CLOSING.search(window.data, start):
@@ -317,6 +321,8 @@ class CloudTrailLogReader:
         index = self.records_seen
         self.records_seen += 1
         window.pos = found if ended else found + lead
+        if oversized:
+            return LogRecord(index, None, "too_large"), ended
         if self._needle is not None and window.data.find(self._needle, start, found) < 0:
             self.records_filtered += 1
             return None, ended

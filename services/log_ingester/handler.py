@@ -7,12 +7,18 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from contracts import CatalogBackfillRequested, CloudTrailApiCall, ParsedEvent, S3ObjectCreated
-from services.common.batch import handle_event_batch
+from contracts import (
+    CatalogBackfillRequested,
+    CloudTrailApiCall,
+    EventBridgeEnvelope,
+    EventContractError,
+    ParsedEvent,
+    S3ObjectCreated,
+)
+from services.common.batch import PartialItemFailureResponse, handle_event_batch
 from services.common.clients import clients
 from services.common.observability import logger, metrics, tracer
 from services.common.publisher import EventPublisher
@@ -23,6 +29,7 @@ from services.log_ingester.logic import (
     IngestReport,
     ingest_api_call,
     ingest_log_file,
+    report_unreadable_api_call,
     run_backfill,
 )
 from services.log_ingester.settings import get_settings
@@ -51,11 +58,36 @@ def _handle(parsed: ParsedEvent[BaseModel]) -> None:
     elif isinstance(detail, CloudTrailApiCall):
         outcome = ingest_api_call(detail, monitored, causation_id=parsed.envelope.id)
         _publisher().publish(outcome.events)
-        _report_records(outcome.report, {"cloudtrail_event_id": detail.event_id})
+        # A lone surrogate (a JSON escape) would make the logging module drop the line.
+        event_id = detail.event_id.encode("utf-8", "backslashreplace").decode("utf-8")
+        _report_records(outcome.report, {"cloudtrail_event_id": event_id})
     elif isinstance(detail, CatalogBackfillRequested):
         backfill = run_backfill(detail, _lister(), monitored, get_settings().backfill_page_size)
         _publisher().publish(backfill.events)
         _report_backfill(detail, backfill.report, len(backfill.events))
+
+
+def _handle_unreadable(raw: dict[str, Any] | None, error: EventContractError) -> None:
+    """An API-call event whose CloudTrail record is bad is counted and acked, as a bad record
+    of a file is: no retry can mend AWS's data. Anything else that breaks its contract (an
+    envelope, an S3 notification, a backfill request) fails, and ends in the DLQ."""
+    detail = _api_call_detail(raw)
+    monitored = get_settings().monitored_project_ids
+    report = None if detail is None else report_unreadable_api_call(detail, monitored)
+    if report is None:
+        raise error
+    event_id = report.samples[0].event_id if report.samples else None
+    _report_records(report, {"cloudtrail_event_id": event_id})
+
+
+def _api_call_detail(raw: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The detail of an "AWS API Call via CloudTrail" event whose envelope reads, else None."""
+    if raw is None or raw.get("detail-type") != CloudTrailApiCall.DETAIL_TYPE:
+        return None
+    try:
+        return EventBridgeEnvelope.model_validate(raw).detail
+    except ValidationError:
+        return None
 
 
 def _ingest_file(detail: S3ObjectCreated, monitored: tuple[str, ...], cause: str) -> None:
@@ -183,4 +215,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         context,
         _handle,
         accepts=[S3ObjectCreated, CloudTrailApiCall, CatalogBackfillRequested],
+        on_invalid=_handle_unreadable,
     )

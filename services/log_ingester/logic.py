@@ -20,7 +20,8 @@ masked there) goes into ``KnownAttributes``, read from responseElements, or from
 requestParameters when the response was dropped (CloudTrail drops either above 100 KB).
 
 **Bad records** (missing or mistyped fields, a create without responseElements, ids that are
-not Pinpoint ids, text that is not JSON) are *rejected* one by one and counted by reason
+not Pinpoint ids, text that is not JSON, a record too large to be CloudTrail's) are
+*rejected* one by one and counted by reason
 (``Reject``); the rest of the file goes through. A ``Rejection`` holds only the reason, the
 record's position, eventName, eventID and field names: safe to log, never customer data.
 
@@ -115,6 +116,7 @@ class Reject(StrEnum):
 
     INVALID_JSON = "invalid_json"
     NOT_AN_OBJECT = "not_an_object"
+    TOO_LARGE = "too_large"  # above the reader's max_record_bytes: skipped unread
     MISSING_FIELD = "missing_field"
     WRONG_TYPE = "wrong_type"
     MISSING_APPLICATION_ID = "missing_application_id"
@@ -282,7 +284,13 @@ def change_from_record(
     if isinstance(target, Skip):
         return target
     if isinstance(target, Rejection):
-        return replace(target, index=index, event_name=record.event_name, event_id=record.event_id)
+        # Validated strings may still hold lone surrogates (pydantic's plain str keeps them).
+        return replace(
+            target,
+            index=index,
+            event_name=_text(record.event_name),
+            event_id=_text(record.event_id),
+        )
     application_id, resource_type, action, resource_id = target
     response = record.response_elements
     if record.event_name == IMPORT_JOB:
@@ -306,7 +314,11 @@ def change_from_record(
     except ValidationError as error:  # e.g. an eventID longer than a label may be
         fields = sorted({str(problem["loc"][0]) for problem in error.errors() if problem["loc"]})
         return Rejection(
-            Reject.WRONG_TYPE, index, record.event_name, record.event_id, tuple(fields)
+            Reject.WRONG_TYPE,
+            index,
+            _text(record.event_name),
+            _text(record.event_id),
+            tuple(fields),
         )
 
 
@@ -418,21 +430,54 @@ def _first_event_type(event_filter: Any) -> str | None:
 
 def coalesce(changes: Iterable[ResourceChange]) -> list[ResourceChange]:
     """One change per resource, the latest winning (module docstring); in time order."""
-    groups: dict[tuple[ResourceType, str, str], list[ResourceChange]] = {}
+    coalescer = Coalescer()
     for change in changes:
+        coalescer.append(change)
+    return coalescer.merged()
+
+
+@dataclass
+class _Resource:
+    latest: ResourceChange
+    records: int = 1
+    shown: ResourceChange | None = None  # the latest that shows something of the resource
+
+
+class Coalescer:
+    """Coalesces as changes arrive, so memory holds one change per resource, not per record.
+
+    Of changes equally recent, the one appended last wins, as a stable sort would have it.
+    """
+
+    def __init__(self) -> None:
+        self._resources: dict[tuple[ResourceType, str, str], _Resource] = {}
+        self.appended = 0
+
+    def append(self, change: ResourceChange) -> None:
+        self.appended += 1
         key = (change.resource_type, change.application_id, change.resource_id)
-        groups.setdefault(key, []).append(change)
-    merged = []
-    for group in groups.values():
-        ordered = sorted(group, key=_recency)
-        latest = ordered[-1]
-        known = latest.known
-        if known == _NOTHING_KNOWN:  # e.g. a delete whose responseElements were dropped
-            shown = (change.known for change in reversed(ordered) if change.known != _NOTHING_KNOWN)
-            known = next(shown, known)
-        merged.append(latest.model_copy(update={"records_coalesced": len(ordered), "known": known}))
-    merged.sort(key=_recency)
-    return merged
+        shows = change.known != _NOTHING_KNOWN
+        resource = self._resources.get(key)
+        if resource is None:
+            self._resources[key] = _Resource(change, shown=change if shows else None)
+            return
+        resource.records += 1
+        if _recency(change) >= _recency(resource.latest):
+            resource.latest = change
+        if shows and (resource.shown is None or _recency(change) >= _recency(resource.shown)):
+            resource.shown = change
+
+    def merged(self) -> list[ResourceChange]:
+        merged = []
+        for resource in self._resources.values():
+            latest, known = resource.latest, resource.latest.known
+            if known == _NOTHING_KNOWN and resource.shown is not None:
+                known = resource.shown.known  # e.g. a delete whose responseElements were dropped
+            merged.append(
+                latest.model_copy(update={"records_coalesced": resource.records, "known": known})
+            )
+        merged.sort(key=_recency)
+        return merged
 
 
 _ACTION_ORDER = {ChangeAction.CREATED: 0, ChangeAction.UPDATED: 1, ChangeAction.DELETED: 2}
@@ -469,8 +514,8 @@ def ingest_log_file(
 ) -> Ingested:
     """The changes in one CloudTrail log file (`key` already URL-decoded).
 
-    Memory holds the reader's chunk and the Pinpoint changes found (a few per resource
-    written in the file's five minutes), never the file.
+    Memory holds the reader's chunk and one change per Pinpoint resource written in the
+    file's five minutes (coalesced as they are found), never the file.
     """
     report = IngestReport()
     if not is_log_file(key):
@@ -479,7 +524,7 @@ def ingest_log_file(
     if stream is None:
         return Ingested([], report, FileStatus.MISSING)
     watched = frozenset(monitored)
-    changes: list[ResourceChange] = []
+    changes = Coalescer()
     records = reader(stream)
     try:
         for item in records:
@@ -494,9 +539,9 @@ def ingest_log_file(
         stream.close()
     report.records = records.records_seen
     report.skip(Skip.OTHER_SERVICE, records.records_filtered)
-    merged = coalesce(changes)
+    merged = changes.merged()
     report.changes = len(merged)
-    report.coalesced = len(changes) - len(merged)
+    report.coalesced = changes.appended - len(merged)
     status = FileStatus.CORRUPT if report.corrupt else FileStatus.READ
     return Ingested([change_event(c, causation_id) for c in merged], report, status)
 
@@ -516,8 +561,29 @@ def ingest_api_call(
     return Ingested([change_event(c, causation_id) for c in changes], report)
 
 
+def report_unreadable_api_call(
+    detail: Mapping[str, Any], monitored: Sequence[str]
+) -> IngestReport | None:
+    """Why an API-call event whose record broke the contract is no change: skip or rejection.
+
+    Such a record is bad data that no retry can mend, so it is counted like a bad record of
+    a file instead of being dead-lettered. None if the record reads as a change after all
+    (the contract error lies elsewhere): the event is then left to fail.
+    """
+    outcome = change_from_raw(detail, frozenset(monitored), ChangeOrigin.CLOUDTRAIL_EVENT)
+    if isinstance(outcome, ResourceChange):
+        return None
+    report = IngestReport(records=1)
+    _tally(outcome, report, [])
+    return report
+
+
+class _Changes(Protocol):
+    def append(self, change: ResourceChange, /) -> None: ...
+
+
 def _tally(
-    outcome: ResourceChange | Skip | Rejection, report: IngestReport, changes: list[ResourceChange]
+    outcome: ResourceChange | Skip | Rejection, report: IngestReport, changes: _Changes
 ) -> None:
     if isinstance(outcome, Skip):
         report.skip(outcome)
@@ -676,7 +742,11 @@ def _flag(value: Any) -> bool:
 
 
 def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A string of a raw record, safe to log: a lone surrogate (a JSON escape such as \\ud800,
+    which UTF-8 cannot encode) becomes its escape text instead of breaking the log line."""
+    if not isinstance(value, str):
+        return None
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _timestamp(value: Any) -> datetime | None:
