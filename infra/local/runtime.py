@@ -70,6 +70,14 @@ class NoTracing:
         yield TracedInvocation(header=trace_header or "")
 
 
+class ReceiveFilter(Protocol):
+    """Sees each batch the pump receives before the function does and returns the messages
+    to deliver now. Messages it keeps are its own to delete and send again (see
+    infra.local.delivery, which delivers every message twice, late and shuffled)."""
+
+    def __call__(self, source: QueueSource, messages: list[JsonDict]) -> list[JsonDict]: ...
+
+
 class NotSettledError(RuntimeError):
     """`run_until_idle` gave up: something kept working after the allowed rounds."""
 
@@ -304,6 +312,7 @@ class LocalRuntime:
         self.sources: list[QueueSource] = []
         self.jobs: list[ScheduledJob] = []
         self.hooks: list[Hook] = []
+        self.receive_filters: list[ReceiveFilter] = []
         self.invocations: list[Invocation] = []
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._added_sys_paths: list[str] = []
@@ -323,6 +332,9 @@ class LocalRuntime:
 
     def add_hook(self, hook: Hook) -> None:
         self.hooks.append(hook)
+
+    def add_receive_filter(self, receive_filter: ReceiveFilter) -> None:
+        self.receive_filters.append(receive_filter)
 
     def close(self) -> None:
         for path in self._added_sys_paths:
@@ -431,7 +443,10 @@ class LocalRuntime:
             if not messages:
                 break
             handled += len(messages)
-            to_retry.extend(self._deliver_batch(sqs, source, messages))
+            for receive_filter in self.receive_filters:
+                messages = receive_filter(source, messages)
+            if messages:
+                to_retry.extend(self._deliver_batch(sqs, source, messages))
         for start in range(0, len(to_retry), 10):
             sqs.change_message_visibility_batch(
                 QueueUrl=source.queue_url,
