@@ -12,6 +12,9 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyPersistenceLayerError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -24,6 +27,8 @@ from services.notifier.logic import TERMINAL_EVENTS, notification_for
 from services.notifier.settings import get_settings
 
 _events_by_type: dict[str, type[Event]] = {model.DETAIL_TYPE: model for model in TERMINAL_EVENTS}
+# Event ids SNS accepted during the record being handled (see _handle).
+_sent_now: set[str] = set()
 
 
 @cache
@@ -46,6 +51,7 @@ def _send_once() -> Callable[..., dict[str, str]]:
         event = _events_by_type[ended["detail_type"]].model_validate(ended["event"])
         notification = notification_for(event)
         message_id = sns.send(notification)
+        _sent_now.add(ended["event_id"])
         metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
         logger.info(
             "run notification sent",
@@ -62,13 +68,23 @@ def _send_once() -> Callable[..., dict[str, str]]:
 def _handle(parsed: ParsedEvent[BaseModel]) -> None:
     event = parsed.detail
     assert isinstance(event, Event)  # noqa: S101 - `accepts` lists only project events
-    _send_once()(
-        ended={
-            "event_id": event.event_id,
-            "detail_type": event.DETAIL_TYPE,
-            "event": event.model_dump(mode="json"),
-        }
-    )
+    try:
+        _send_once()(
+            ended={
+                "event_id": event.event_id,
+                "detail_type": event.DETAIL_TYPE,
+                "event": event.model_dump(mode="json"),
+            }
+        )
+    except IdempotencyPersistenceLayerError:
+        # SNS took the message but its "sent" record could not be saved. Failing the record
+        # would have SQS bring it back once the in-progress mark expires and send it again.
+        if event.event_id not in _sent_now:
+            raise
+        metrics.add_metric(name="NotificationRecordsNotSaved", unit=MetricUnit.Count, value=1)
+        logger.warning("run notified, but its idempotency record was not saved")
+    finally:
+        _sent_now.discard(event.event_id)
 
 
 @logger.inject_lambda_context
