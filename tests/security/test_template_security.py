@@ -237,6 +237,10 @@ def owned_resources(model: StackModel) -> dict[str, Owned]:
     for database in databases:
         owned[arn(model, "glue", f"database/{database}")] = Owned(database, exact=True)
         owned[arn(model, "glue", f"table/{database}")] = Owned(f"{database} tables")
+        # The patterns the template joins AllowedDatabases into (see QueryRunnerFunction).
+        glue_pattern = f"arn:{model.settings.partition}:glue:*:*"
+        owned[f"{glue_pattern}:database/{database}"] = Owned(database, exact=True)
+        owned[f"{glue_pattern}:table/{database}"] = Owned(f"{database} tables")
     bucket, prefix = data_lake(model)
     s3 = f"arn:{model.settings.partition}:s3:::"
     owned[f"{s3}{bucket}"] = Owned("data lake bucket", exact=True)
@@ -752,6 +756,24 @@ def test_glue_access_is_read_only(scenario: str, role_id: str) -> None:
         if _is_glue_write(action)
     ]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_the_runner_may_read_every_database_queries_may_name(scenario: str) -> None:
+    # Least privilege must not break the feature: a database the validator admits
+    # (GlueDatabase and AllowedDatabases) is one Athena can read the tables of.
+    model = stack(scenario)
+    role = function_roles(model)["QueryRunnerFunction"]
+    reads = [s for s in allow_statements(model, role) if "glue:GetTable" in s.actions]
+    databases = {str(model.parameter("GlueDatabase"))}
+    databases |= {d for d in as_list(model.parameter("AllowedDatabases")) if d}
+    for database in databases:
+        for resource in (f"database/{database}", f"table/{database}/events"):
+            assert any(
+                fnmatch.fnmatchcase(arn(model, "glue", resource), granted)
+                for located in reads
+                for granted in located.resources
+            ), f"the query-runner cannot read glue {resource}"
 
 
 @pytest.mark.parametrize("path", ["s3://lake", "s3://lake/events", "s3://lake/events/x"])
