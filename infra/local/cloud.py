@@ -27,6 +27,7 @@ import boto3
 from infra.local.clock import VirtualClock
 from infra.local.resources import Deployment, deploy
 from infra.local.runtime import Invocation, LocalRuntime
+from infra.local.speedups import MotoSpeedups
 from infra.local.subscriptions import Subscription, subscribe
 from infra.local.template import StackModel, StackSettings, TranslatedTemplate, load_stack_template
 from infra.local.xray import XRayCapture
@@ -163,6 +164,7 @@ class LocalCloud:
         self._model: StackModel | None = None
         self._deployment: Deployment | None = None
         self._xray: XRayCapture | None = None
+        self._speedups = MotoSpeedups()
         self._clients: _Clients | None = None
 
     # -- context management
@@ -189,6 +191,7 @@ class LocalCloud:
         self._set_environment()
         self._mock = moto.mock_aws()
         self._mock.start()
+        self._speedups.install()
         region, account_id = self.settings.region, self.settings.account_id
         translated = load_stack_template(self.template_path, region=region)
         # Emulators first: a boto3 session copies botocore's handlers when it is created, so
@@ -261,6 +264,7 @@ class LocalCloud:
         if self._xray is not None:
             self._xray.uninstall()
         project_clients.reset()
+        self._speedups.uninstall()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
