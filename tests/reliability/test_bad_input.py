@@ -823,7 +823,6 @@ def test_randomly_damaged_records_never_stop_the_file(damaged: list[dict[str, An
 
 
 @pytest.mark.system
-@pytest.mark.slow
 def test_on_the_local_cloud_bad_files_are_acknowledged_or_dead_lettered_and_good_ones_pass(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
