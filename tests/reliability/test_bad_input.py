@@ -53,6 +53,7 @@ from tests.fixtures.cloudtrail import (
     pinpoint_id,
     pinpoint_record,
 )
+from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 from tests.unit.log_ingester.fakes import FakeLogFiles, TrackedStream
 
 KEY = log_file_key(at(9, 5))
@@ -82,7 +83,7 @@ class Ingester:
     _out: list[str] = field(default_factory=list)
 
     def run(self, *events: dict[str, Any] | str) -> dict[str, Any]:
-        answer = handler.lambda_handler(sqs_batch(*events), Context())
+        answer = handler.lambda_handler(sqs_batch(*events), FakeLambdaContext())
         self._out.append(self.capsys.readouterr().out)
         return dict(answer)
 
@@ -144,35 +145,6 @@ def ingester(
     capsys.readouterr()
     yield Ingester(files, publisher, capsys, caplog)
     get_settings.cache_clear()
-
-
-class Context:
-    function_name = "log-ingester"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:log-ingester"
-    aws_request_id = "request-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def sqs_batch(*events: dict[str, Any] | str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{n}",
-                "receiptHandle": f"r{n}",
-                "body": event if isinstance(event, str) else json.dumps(event),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:log-ingester",
-                "awsRegion": "us-east-1",
-            }
-            for n, event in enumerate(events)
-        ]
-    }
 
 
 def failed(answer: dict[str, Any]) -> list[str]:

@@ -69,6 +69,7 @@ from services.name_resolver import handler as name_resolver
 from services.notifier import handler as notifier
 from services.query_runner import handler as query_runner
 from services.query_validator import handler as query_validator
+from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 
 ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "fuzzed",
@@ -170,35 +171,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
     clients.use_session(boto3.session.Session)
 
 
-class Context:
-    function_name = "fuzzed"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fuzzed"
-    aws_request_id = "request-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def sqs_batch(*bodies: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{n}",
-                "receiptHandle": f"r{n}",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:fuzzed",
-                "awsRegion": "us-east-1",
-            }
-            for n, body in enumerate(bodies)
-        ]
-    }
-
-
 @dataclass(frozen=True)
 class Outcome:
     acknowledged: bool
@@ -208,7 +180,7 @@ class Outcome:
 def deliver(module: ModuleType, body: str) -> Outcome:
     """One message, one invocation: acknowledged, or failed with the record's exception."""
     try:
-        answer = module.lambda_handler(sqs_batch(body), Context())
+        answer = module.lambda_handler(sqs_batch(body), FakeLambdaContext())
     except BatchProcessingError as error:  # every record failed: SQS redelivers them all
         [(_, exception, _)] = error.child_exceptions
         return Outcome(acknowledged=False, error=exception)
@@ -485,7 +457,7 @@ def test_a_poison_message_fails_alone_and_the_good_one_beside_it_is_handled(
         json.dumps(_good(service) | {"detail": ["not", "an", "object"]}),
     ]
     answer = service.handler.lambda_handler(
-        sqs_batch(*poison, json.dumps(_good(service))), Context()
+        sqs_batch(*poison, json.dumps(_good(service))), FakeLambdaContext()
     )
     failed = [item["itemIdentifier"] for item in answer["batchItemFailures"]]
     if service.handler is query_validator:
@@ -552,7 +524,7 @@ def test_the_custom_resource_always_answers_cloudformation(
     answers = Answers()
     monkeypatch.setattr(catalog_backfill, "send_response", answers)
 
-    body = catalog_backfill.lambda_handler(request, Context())
+    body = catalog_backfill.lambda_handler(request, FakeLambdaContext())
 
     [(url, sent)] = answers.sent  # a stack never waits an hour for an answer that never comes
     assert url == request["ResponseURL"]

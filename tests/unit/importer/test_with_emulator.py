@@ -49,6 +49,7 @@ from services.importer.logic import (
     poll_imports,
 )
 from services.importer.settings import get_settings
+from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 
 from .fakes import Published
 
@@ -309,35 +310,6 @@ def test_refreshing_a_segment_that_is_not_imported_fails_the_run(cloud: Cloud) -
 # ------------------------------------------------------------------ through the handler
 
 
-class Context:
-    function_name = "importer"
-    memory_limit_in_mb = 512
-    invoked_function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:importer"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
-
-
-def sqs_batch(*events: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{n}",
-                "receiptHandle": "r",
-                "body": json.dumps(event),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:importer",
-                "awsRegion": REGION,
-            }
-            for n, event in enumerate(events)
-        ]
-    }
-
-
 @pytest.fixture
 def deployed(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The handler's environment, and a queue that receives everything it publishes."""
@@ -394,11 +366,11 @@ def test_the_handler_imports_once_and_the_scheduled_poll_ends_the_run(
 ) -> None:
     request = succeeded_event(cloud, cloud.put_result(ROWS))
 
-    first = importer_handler.lambda_handler(sqs_batch(request, request), Context())
+    first = importer_handler.lambda_handler(sqs_batch(request, request), FakeLambdaContext())
     assert first == {"batchItemFailures": []}
     cloud.tick(60)
     late_tick = tick_event(cloud.clock.now())
-    second = importer_handler.lambda_handler(sqs_batch(late_tick, late_tick), Context())
+    second = importer_handler.lambda_handler(sqs_batch(late_tick, late_tick), FakeLambdaContext())
     assert second == {"batchItemFailures": []}
 
     assert len(cloud.jobs()) == 1
@@ -417,7 +389,7 @@ def test_an_event_the_importer_does_not_take_fails_only_its_message(
     other = example_event(EndpointImportStarted)
 
     response = importer_handler.lambda_handler(
-        sqs_batch(tick_event(cloud.clock.now()), other), Context()
+        sqs_batch(tick_event(cloud.clock.now()), other), FakeLambdaContext()
     )
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}

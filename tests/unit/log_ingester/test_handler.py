@@ -38,6 +38,7 @@ from tests.fixtures.cloudtrail import (
     pinpoint_id,
     pinpoint_record,
 )
+from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 from tests.unit.log_ingester.fakes import FakeLister, FakeLogFiles
 
 BUS = "pinpoint-lake-events"
@@ -99,35 +100,6 @@ def published(queue: str) -> list[dict[str, Any]]:
     return bodies
 
 
-def sqs_batch(*events: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "r",
-                "body": json.dumps(event),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:log-ingester",
-                "awsRegion": "us-east-1",
-            }
-            for i, event in enumerate(events)
-        ]
-    }
-
-
-class Context:
-    function_name = "log-ingester"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:log-ingester"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 90_000
-
-
 def s3_object_created(key: str) -> dict[str, Any]:
     return object_created_event(TRAIL_BUCKET, key)
 
@@ -150,7 +122,7 @@ def test_a_log_file_and_the_api_call_of_its_latest_record_publish_one_event_id(
     boto3.client("s3", region_name="us-east-1").put_object(Bucket=TRAIL_BUCKET, Key=key, Body=body)
 
     answer = handler.lambda_handler(
-        sqs_batch(s3_object_created(key), api_call_event(latest)), Context()
+        sqs_batch(s3_object_created(key), api_call_event(latest)), FakeLambdaContext()
     )
 
     assert answer == {"batchItemFailures": []}
@@ -174,7 +146,7 @@ def test_a_corrupt_file_is_acknowledged_and_reported(
     boto3.client("s3", region_name="us-east-1").put_object(
         Bucket=TRAIL_BUCKET, Key=key, Body=b"this is not gzip"
     )
-    answer = handler.lambda_handler(sqs_batch(s3_object_created(key)), Context())
+    answer = handler.lambda_handler(sqs_batch(s3_object_created(key)), FakeLambdaContext())
     assert answer == {"batchItemFailures": []}
     assert published(bus) == []
     assert "CorruptLogFiles" in capsys.readouterr().out
@@ -186,7 +158,7 @@ def test_digests_and_vanished_files_are_acknowledged(bus: str) -> None:
     digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/22/digest.json.gz"
     vanished = log_file_key(at(9, 15))
     answer = handler.lambda_handler(
-        sqs_batch(s3_object_created(digest), s3_object_created(vanished)), Context()
+        sqs_batch(s3_object_created(digest), s3_object_created(vanished)), FakeLambdaContext()
     )
     assert answer == {"batchItemFailures": []}
     assert published(bus) == []
@@ -200,7 +172,7 @@ def test_a_transient_read_failure_fails_the_message_for_a_retry(
     monkeypatch.setattr(handler, "_log_files", lambda: files)
     digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/22/digest.json.gz"
     answer = handler.lambda_handler(
-        sqs_batch(s3_object_created(log_file_key()), s3_object_created(digest)), Context()
+        sqs_batch(s3_object_created(log_file_key()), s3_object_created(digest)), FakeLambdaContext()
     )
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
 
@@ -221,7 +193,7 @@ def test_a_backfill_page_publishes_its_resources_and_the_next_page(
     page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.CAMPAIGN)
 
     answer = handler.lambda_handler(
-        sqs_batch(backfill_event(BackfillRequest(page=page))), Context()
+        sqs_batch(backfill_event(BackfillRequest(page=page))), FakeLambdaContext()
     )
 
     assert answer == {"batchItemFailures": []}
@@ -235,7 +207,9 @@ def test_a_backfill_page_publishes_its_resources_and_the_next_page(
 
 
 def test_a_backfill_request_fans_out_over_the_monitored_projects(bus: str) -> None:
-    answer = handler.lambda_handler(sqs_batch(backfill_event(BackfillRequest())), Context())
+    answer = handler.lambda_handler(
+        sqs_batch(backfill_event(BackfillRequest())), FakeLambdaContext()
+    )
     assert answer == {"batchItemFailures": []}
     pages = [e["detail"]["data"]["page"] for e in published(bus)]
     assert sorted((p["application_id"], p["resource_type"]) for p in pages) == sorted(

@@ -25,6 +25,7 @@ from services.common.clients import clients
 from services.notifier import handler as notifier_handler
 from services.notifier.logic import notification_for, shorten, subject_line
 from services.notifier.settings import get_settings
+from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 
 
 def parsed(model: type[Event], **data: Any) -> Any:
@@ -139,42 +140,15 @@ def _reset_caches() -> None:
     clients.reset()
 
 
-def _sqs_batch(*events: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "r",
-                "body": json.dumps(event),
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:notifier",
-                "awsRegion": "us-east-1",
-            }
-            for i, event in enumerate(events)
-        ]
-    }
-
-
-class Context:
-    function_name = "notifier"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:notifier"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def test_one_message_per_ended_run_even_when_delivered_twice(deployed: str) -> None:
     partial = example_event(EndpointImportCompleted)
     failed = example_event(EndpointImportFailed)
     rejected = example_event(SegmentQueryRejected)  # filtered out by the subscription
 
-    first = notifier_handler.lambda_handler(_sqs_batch(partial, failed, rejected), Context())
-    again = notifier_handler.lambda_handler(_sqs_batch(partial, failed), Context())
+    first = notifier_handler.lambda_handler(
+        sqs_batch(partial, failed, rejected), FakeLambdaContext()
+    )
+    again = notifier_handler.lambda_handler(sqs_batch(partial, failed), FakeLambdaContext())
 
     assert first == again == {"batchItemFailures": []}
     sqs = boto3.client("sqs", region_name="us-east-1")

@@ -18,6 +18,7 @@ from services.common.clients import clients
 from services.common.settings import SettingsError, load_settings
 from services.query_validator import handler
 from services.query_validator.settings import Settings, get_settings
+from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 
 PRIMARY = "8b2f6a1c9d3e4f5a6b7c8d9e0f1a2b3c"
 SECOND = "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
@@ -97,46 +98,17 @@ def _request(envelope_id: str, data: dict[str, Any]) -> str:
     )
 
 
-def _sqs_batch(*bodies: str) -> dict[str, Any]:
-    return {
-        "Records": [
-            {
-                "messageId": f"m{i}",
-                "receiptHandle": "r",
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": "",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:query-validator",
-                "awsRegion": "us-east-1",
-            }
-            for i, body in enumerate(bodies)
-        ]
-    }
-
-
-class Context:
-    function_name = "query-validator"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:query-validator"
-    aws_request_id = "req-1"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def test_every_request_is_answered_and_only_non_requests_fail(bus: str) -> None:
     good = _request("e-good", {"Query": GOOD_QUERY, "run_id": "clicked-1"})
     response = handler.lambda_handler(
-        _sqs_batch(
+        sqs_batch(
             good,
             _request("e-star", {"query": "SELECT * FROM email_click"}),
             _request("e-long", {"query": "x" * (MAX_QUERY_LENGTH + 1), "run_id": "long-1"}),
             "not json at all",
             _request("e-other", {"query": GOOD_QUERY, "application_id": "f" * 32}),
         ),
-        Context(),
+        FakeLambdaContext(),
     )
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m3"}]}
@@ -163,8 +135,8 @@ def test_every_request_is_answered_and_only_non_requests_fail(bus: str) -> None:
 def test_a_redelivered_request_is_answered_with_the_same_event(bus: str) -> None:
     body = _request("e-1", {"query": GOOD_QUERY})
 
-    handler.lambda_handler(_sqs_batch(body), Context())
-    handler.lambda_handler(_sqs_batch(body), Context())
+    handler.lambda_handler(sqs_batch(body), FakeLambdaContext())
+    handler.lambda_handler(sqs_batch(body), FakeLambdaContext())
 
     first, again = _published(bus)
     assert isinstance(first, SegmentQueryValidated)
