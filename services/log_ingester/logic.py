@@ -408,10 +408,13 @@ def known_attributes(
     if dates:
         fields["creation_date"] = resource.get("CreationDate")
         fields["last_modified_date"] = resource.get("LastModifiedDate")
+    present = {name: value for name, value in fields.items() if value is not None}
+    try:
+        return KnownAttributes.model_validate(present)  # one validation when all read well
+    except ValidationError:
+        pass
     kept: dict[str, Any] = {}
-    for name, value in fields.items():
-        if value is None:
-            continue
+    for name, value in present.items():
         try:
             KnownAttributes.model_validate({name: value})
         except ValidationError:
