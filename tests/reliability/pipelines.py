@@ -120,45 +120,6 @@ def no_dead_letters(cloud: LocalCloud) -> bool:
     return all(not messages for messages in cloud.dead_letters().values())
 
 
-def create_segment(pinpoint: Any, app: str, name: str) -> str:
-    response = pinpoint.create_segment(
-        ApplicationId=app,
-        WriteSegmentRequest={
-            "Name": name,
-            "Dimensions": {"Demographic": {"Channel": {"Values": ["EMAIL"]}}},
-        },
-    )
-    return str(response["SegmentResponse"]["Id"])
-
-
-def create_campaign(pinpoint: Any, app: str, name: str, segment_id: str) -> str:
-    response = pinpoint.create_campaign(
-        ApplicationId=app,
-        WriteCampaignRequest={
-            "Name": name,
-            "SegmentId": segment_id,
-            "Schedule": {
-                "StartTime": "IMMEDIATE",
-                "EventFilter": {
-                    "FilterType": "ENDPOINT",
-                    "Dimensions": {
-                        "EventType": {"DimensionType": "INCLUSIVE", "Values": ["signup"]}
-                    },
-                },
-                "Frequency": "EVENT",
-            },
-            "MessageConfiguration": {"EmailMessage": {"Title": "Hi", "HtmlBody": "<p>Hi</p>"}},
-        },
-    )
-    return str(response["CampaignResponse"]["Id"])
-
-
-def rename_segment(pinpoint: Any, app: str, segment_id: str, name: str) -> None:
-    pinpoint.update_segment(
-        ApplicationId=app, SegmentId=segment_id, WriteSegmentRequest={"Name": name}
-    )
-
-
 ENDPOINTS = [f"{index:032x}" for index in range(1, 9)]
 PLANS = ("gold", "silver", "bronze", "gold")
 IMPORT_QUERY = """

@@ -28,19 +28,17 @@ import pytest
 from infra.local import LocalCloud
 from infra.local.clock import VirtualClock
 from infra.local.cloud import athena_emulator
+from tests.fixtures.pinpoint_resources import create_campaign, create_segment, rename_segment
 from tests.reliability.pipelines import (
     CATALOG_FUNCTIONS,
     ENDPOINTS,
     IMPORT_QUERY,
     PLANS,
     SEGMENTATION_FUNCTIONS,
-    create_campaign,
-    create_segment,
     import_jobs,
     no_dead_letters,
     only_pipeline,
     redeliver,
-    rename_segment,
     request_run,
     scan,
     seeded_pinpoint,

@@ -43,11 +43,11 @@ from infra.local.faults import (
 )
 from infra.local.pinpoint import PinpointEmulator
 from services.common.clients import clients as project_clients
+from tests.fixtures.pinpoint_resources import create_segment
 from tests.reliability.pipelines import (
     CATALOG_FUNCTIONS,
     IMPORT_QUERY,
     SEGMENTATION_FUNCTIONS,
-    create_segment,
     import_jobs,
     only_pipeline,
     request_run,

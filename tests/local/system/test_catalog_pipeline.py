@@ -10,6 +10,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from infra.local import LocalCloud
+from tests.fixtures.pinpoint_resources import create_campaign, create_segment
 
 pytestmark = pytest.mark.system
 
@@ -28,47 +29,19 @@ def _table(cloud: LocalCloud, output: str) -> dict[str, dict[str, Any]]:
     return {item["id"]["S"]: {k: _deserialize(v) for k, v in item.items()} for item in items}
 
 
-def _segment(pinpoint: Any, app: str, name: str) -> str:
-    response = pinpoint.create_segment(
-        ApplicationId=app,
-        WriteSegmentRequest={
-            "Name": name,
-            "Dimensions": {"Demographic": {"Channel": {"Values": ["EMAIL"]}}},
-        },
-    )
-    return str(response["SegmentResponse"]["Id"])
-
-
 def test_created_renamed_and_deleted_resources_reach_the_catalog(cloud: LocalCloud) -> None:
     pinpoint = boto3.client("pinpoint")
     app = cloud.outputs["PinpointProjectId"]
     watch = cloud.subscribe("catalog", {"detail-type": ["CatalogEntryChanged"]})
 
-    segment_id = _segment(pinpoint, app, "Email subscribers")
-    campaign = pinpoint.create_campaign(
-        ApplicationId=app,
-        WriteCampaignRequest={
-            "Name": "Welcome series",
-            "SegmentId": segment_id,
-            "Schedule": {
-                "StartTime": "IMMEDIATE",
-                "EventFilter": {
-                    "FilterType": "ENDPOINT",
-                    "Dimensions": {
-                        "EventType": {"DimensionType": "INCLUSIVE", "Values": ["signup"]}
-                    },
-                },
-                "Frequency": "EVENT",
-            },
-            "MessageConfiguration": {"EmailMessage": {"Title": "Hi", "HtmlBody": "<p>Hi</p>"}},
-        },
-    )["CampaignResponse"]
-    doomed = _segment(pinpoint, app, "Short lived")
+    segment_id = create_segment(pinpoint, app, "Email subscribers")
+    campaign = create_campaign(pinpoint, app, "Welcome series", segment_id)
+    doomed = create_segment(pinpoint, app, "Short lived")
     cloud.run_until_idle()
 
     campaigns = _table(cloud, "CampaignJourneyTableName")
     segments = _table(cloud, "SegmentTableName")
-    entry = campaigns[campaign["Id"]]
+    entry = campaigns[campaign]
     assert entry["name"] == "Welcome series"
     assert entry["type"] == "campaign"
     assert entry["deleted"] is False
@@ -93,7 +66,7 @@ def test_created_renamed_and_deleted_resources_reach_the_catalog(cloud: LocalClo
     assert (segment_id, "created") in kinds
     assert (segment_id, "renamed") in kinds
     assert (doomed, "deleted") in kinds
-    assert (campaign["Id"], "created") in kinds
+    assert (campaign, "created") in kinds
     # Both CloudTrail paths (file and API-call event) delivered each change: announced once.
     assert len(changes) == len(kinds)
     assert cloud.dead_letters() == {} or all(not v for v in cloud.dead_letters().values())
@@ -102,7 +75,7 @@ def test_created_renamed_and_deleted_resources_reach_the_catalog(cloud: LocalClo
 def test_draft_journeys_wait_until_published(cloud: LocalCloud) -> None:
     pinpoint = boto3.client("pinpoint")
     app = cloud.outputs["PinpointProjectId"]
-    segment_id = _segment(pinpoint, app, "Journey audience")
+    segment_id = create_segment(pinpoint, app, "Journey audience")
     journey = pinpoint.create_journey(
         ApplicationId=app,
         WriteJourneyRequest={
@@ -127,7 +100,7 @@ def test_draft_journeys_wait_until_published(cloud: LocalCloud) -> None:
 def test_backfill_catalogs_what_existed_before(cloud: LocalCloud) -> None:
     pinpoint = boto3.client("pinpoint")
     app = cloud.outputs["PinpointProjectId"]
-    existing = _segment(pinpoint, app, "Before the catalog")
+    existing = create_segment(pinpoint, app, "Before the catalog")
     cloud.run_until_idle()
     table = cloud.outputs["SegmentTableName"]
     boto3.client("dynamodb").delete_item(TableName=table, Key={"id": {"S": existing}})
