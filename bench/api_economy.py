@@ -46,7 +46,7 @@ from contracts import (
 )
 from infra.local import LocalCloud
 from infra.local.pinpoint import PinpointEmulator
-from services.common.clients import clients
+from services.common.clients import AwsClients
 from services.name_resolver.adapters import PinpointApiResources
 from services.name_resolver.logic import resolve
 
@@ -253,7 +253,7 @@ def _naive(cloud: LocalCloud, events: list[PinpointResourceChanged]) -> int:
     """One GET per change: the resolver's logic and adapter without the batch memo."""
     emulator = cloud.emulator(PinpointEmulator)
     before = _gets(emulator.calls)
-    resources = PinpointApiResources(clients.pinpoint)
+    resources = PinpointApiResources(AwsClients().pinpoint)
     for event in events:
         resolve(event, resources)
     return _gets(emulator.calls) - before

@@ -51,6 +51,7 @@ from contracts.entries import (
 )
 from contracts.envelope import EventBridgeEnvelope
 from contracts.registry import (
+    ContractProblem,
     EventContractError,
     EventRegistry,
     InvalidEventError,
@@ -132,6 +133,7 @@ __all__ = [
     "CloudTrailApiCall",
     "CloudTrailRecord",
     "CompletedImport",
+    "ContractProblem",
     "EndpointImportCompleted",
     "EndpointImportFailed",
     "EndpointImportStarted",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -16,8 +16,53 @@ DetailT = TypeVar("DetailT", bound=BaseModel)
 EventModel = type[Event] | type[AwsEvent]
 
 
+@dataclass(frozen=True)
+class ContractProblem:
+    """One field that breaks a contract: where (`location` inside `part`), what kind of
+    problem (pydantic's error type, e.g. "missing", "string_too_long"), and a message. Never
+    the value itself, so a problem is safe to log."""
+
+    part: Literal["envelope", "detail"]
+    location: tuple[str | int, ...]
+    kind: str
+    message: str
+
+    @property
+    def path(self) -> str:
+        return ".".join(str(step) for step in self.location) or "(event)"
+
+
 class EventContractError(ValueError):
-    """An event that does not fit any contract; the message says which field and why."""
+    """An event that does not fit any contract; the message says which field and why.
+
+    It keeps its structure, so a consumer that answers a bad event (a rejection, a count)
+    needs no second parse: `raw` is the event as received (None when the body was not a JSON
+    object), `problems` the fields that broke the contract."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw: Mapping[str, Any] | None = None,
+        problems: Sequence[ContractProblem] = (),
+    ) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.problems = tuple(problems)
+
+    @property
+    def detail_type(self) -> str | None:
+        value = None if self.raw is None else self.raw.get("detail-type")
+        return value if isinstance(value, str) else None
+
+    @property
+    def detail(self) -> Mapping[str, Any] | None:
+        value = None if self.raw is None else self.raw.get("detail")
+        return value if isinstance(value, Mapping) else None
+
+    def in_detail(self) -> tuple[ContractProblem, ...]:
+        """The problems of the detail (empty when the envelope around it was the problem)."""
+        return tuple(problem for problem in self.problems if problem.part == "detail")
 
 
 class UnknownEventError(EventContractError):
@@ -28,13 +73,22 @@ class InvalidEventError(EventContractError):
     pass
 
 
-def describe_validation_error(error: ValidationError, what: str) -> str:
+def contract_problems(
+    error: ValidationError, part: Literal["envelope", "detail"]
+) -> tuple[ContractProblem, ...]:
+    return tuple(
+        ContractProblem(part, tuple(item["loc"]), item["type"], item["msg"])
+        for item in error.errors(include_url=False)
+    )
+
+
+def describe_problems(problems: Iterable[ContractProblem], what: str) -> str:
     """One line a person can act on: `what` is invalid, then each field and its problem."""
-    problems = []
-    for item in error.errors(include_url=False):
-        location = ".".join(str(part) for part in item["loc"]) or "(event)"
-        problems.append(f"{location}: {item['msg']}")
-    return f"{what} is invalid: " + "; ".join(problems)
+    return f"{what} is invalid: " + "; ".join(f"{p.path}: {p.message}" for p in problems)
+
+
+def describe_validation_error(error: ValidationError, what: str) -> str:
+    return describe_problems(contract_problems(error, "detail"), what)
 
 
 @dataclass(frozen=True)
@@ -87,8 +141,11 @@ class EventRegistry:
 
     def parse(self, raw: Mapping[str, Any]) -> ParsedEvent[BaseModel]:
         envelope = _parse_envelope(raw)
-        model = self.model_for(envelope.detail_type, _declared_version(envelope.detail))
-        return ParsedEvent(envelope, _parse_detail(model, envelope))
+        try:
+            model = self.model_for(envelope.detail_type, _declared_version(envelope.detail))
+        except UnknownEventError as error:
+            raise UnknownEventError(str(error), raw=raw) from None
+        return ParsedEvent(envelope, _parse_detail(model, envelope, raw))
 
     def parse_as(self, raw: Mapping[str, Any], model: type[DetailT]) -> ParsedEvent[DetailT]:
         """Parse an event a consumer expects to be of one model (its rule guarantees it)."""
@@ -97,9 +154,10 @@ class EventRegistry:
         if envelope.detail_type != expected:
             raise UnknownEventError(
                 f"expected a {expected!r} event, got {envelope.detail_type!r} "
-                f"from {envelope.source!r}"
+                f"from {envelope.source!r}",
+                raw=raw,
             )
-        return ParsedEvent(envelope, _parse_detail(model, envelope))
+        return ParsedEvent(envelope, _parse_detail(model, envelope, raw))
 
 
 def _parse_envelope(raw: Mapping[str, Any]) -> EventBridgeEnvelope:
@@ -108,7 +166,10 @@ def _parse_envelope(raw: Mapping[str, Any]) -> EventBridgeEnvelope:
     try:
         return EventBridgeEnvelope.model_validate(raw)
     except ValidationError as error:
-        raise InvalidEventError(describe_validation_error(error, "EventBridge event")) from None
+        problems = contract_problems(error, "envelope")
+        raise InvalidEventError(
+            describe_problems(problems, "EventBridge event"), raw=raw, problems=problems
+        ) from None
 
 
 def _declared_version(detail: Mapping[str, Any]) -> str | None:
@@ -119,10 +180,15 @@ def _declared_version(detail: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _parse_detail(model: type[DetailT], envelope: EventBridgeEnvelope) -> DetailT:
+def _parse_detail(
+    model: type[DetailT], envelope: EventBridgeEnvelope, raw: Mapping[str, Any]
+) -> DetailT:
     version = getattr(model, "VERSION", None)
     what = f"{envelope.detail_type} v{version}" if version else envelope.detail_type
     try:
         return model.model_validate(envelope.detail)
     except ValidationError as error:
-        raise InvalidEventError(describe_validation_error(error, what)) from None
+        problems = contract_problems(error, "detail")
+        raise InvalidEventError(
+            describe_problems(problems, what), raw=raw, problems=problems
+        ) from None

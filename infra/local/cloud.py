@@ -31,7 +31,6 @@ from infra.local.speedups import MotoSpeedups
 from infra.local.subscriptions import Subscription, subscribe
 from infra.local.template import StackModel, StackSettings, TranslatedTemplate, load_stack_template
 from infra.local.xray import XRayCapture
-from services.common.clients import clients as project_clients
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 LOCAL_PINPOINT_PROJECT_NAME = "pinpoint-lake-local"
@@ -203,8 +202,6 @@ class LocalCloud:
                 emulator.install()
                 self._emulators.append(emulator)
         clients = self._clients = _Clients(region)
-        # Handlers' lazily built clients must be built again inside this cloud.
-        project_clients.reset()
         self._xray = XRayCapture(region=region, account_id=account_id)
         self._xray.install()
         self._runtime = LocalRuntime(
@@ -263,7 +260,6 @@ class LocalCloud:
             self._runtime.close()
         if self._xray is not None:
             self._xray.uninstall()
-        project_clients.reset()
         self._speedups.uninstall()
         if self._mock is not None:
             self._mock.stop()

@@ -6,9 +6,13 @@ the event Lambda would build, calls the handler with the function's environment,
 does what the Lambda poller does with the answer (delete what succeeded, let the rest be
 received again, so SQS redrive moves it to the DLQ after `maxReceiveCount`).
 
-Handlers are imported fresh for each runtime (the handler's package is dropped from
-`sys.modules` on first use), so import-time state does not leak between local clouds.
-Shared modules they import (contracts, services.common) stay cached: read settings lazily.
+Each runtime is its own set of execution environments. A service's handler is a
+`services.common.function.LambdaFunction`: the runtime asks it for `fresh()` once (a copy
+with nothing built, as a cold start) and reuses that copy, so the service builds its ports
+from this runtime's environment on its first call and no state is shared between local
+clouds; nothing is dropped from `sys.modules`. A plain function handler is called as it is.
+The per-invocation identity of the shared Powertools singletons is the one documented hook
+(`services.common.observability.function_identity`).
 """
 
 from __future__ import annotations
@@ -29,9 +33,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from infra.local.clock import VirtualClock
-from infra.local.powertools import function_identity
 from infra.local.schedule import Schedule
 from infra.local.xray import TracedInvocation
+from services.common.observability import function_identity
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +340,11 @@ class LocalRuntime:
     def add_receive_filter(self, receive_filter: ReceiveFilter) -> None:
         self.receive_filters.append(receive_filter)
 
+    def cold_start(self) -> None:
+        """Every function starts in a new execution environment on its next call (new
+        clients with a full retry quota, settings read again), as after a deploy."""
+        self._handlers.clear()
+
     def close(self) -> None:
         for path in self._added_sys_paths:
             with contextlib.suppress(ValueError):
@@ -419,9 +428,11 @@ class LocalRuntime:
             if code_path not in sys.path:
                 sys.path.insert(0, code_path)
                 self._added_sys_paths.append(code_path)
-            _forget_package_of(module_name)
             module = importlib.import_module(module_name)
-            self._handlers[spec.handler] = getattr(module, function_name)
+            handler = getattr(module, function_name)
+            # A service's function gets an execution environment of this runtime's own.
+            fresh = getattr(handler, "fresh", None)
+            self._handlers[spec.handler] = fresh() if callable(fresh) else handler
         return self._handlers[spec.handler]
 
     # -- the pump
@@ -629,11 +640,3 @@ class LocalRuntime:
 
 def _hook_name(hook: Hook) -> str:
     return str(getattr(hook, "name", None) or type(hook).__name__)
-
-
-def _forget_package_of(module_name: str) -> None:
-    """Drop the handler's package (`services.x` for `services.x.handler`) from sys.modules
-    so this runtime imports it afresh."""
-    package = module_name.rpartition(".")[0] if module_name.count(".") >= 2 else module_name
-    for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:
-        del sys.modules[name]

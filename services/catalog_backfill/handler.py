@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from services.catalog_backfill.adapters import send_response
+from services.catalog_backfill.bootstrap import CatalogBackfill, bootstrap
 from services.catalog_backfill.logic import handle_request
-from services.catalog_backfill.settings import get_settings
-from services.common.clients import clients
-from services.common.observability import logger, tracer
-from services.common.publisher import EventPublisher
+from services.common.function import LambdaFunction
+from services.common.observability import logger
 
 
-@cache
-def _publisher() -> EventPublisher:
-    return EventPublisher(get_settings().event_bus_name, clients.events)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    answer = handle_request(event, _publisher().publish)
-    body = answer.body(event)
+def answer(service: CatalogBackfill, event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:
+    response = handle_request(event, service.publish)
+    body = response.body(event)
     logger.info(
         "custom resource answered",
-        extra={"request_type": event.get("RequestType"), "status": answer.status},
+        extra={"request_type": event.get("RequestType"), "status": response.status},
     )
-    send_response(event["ResponseURL"], body)
+    service.respond(event["ResponseURL"], body)
     return body
+
+
+lambda_handler = LambdaFunction(bootstrap, answer, log_metrics=False)

@@ -1,16 +1,9 @@
-"""catalog-backfill settings, read once from the environment."""
+"""catalog-backfill settings, read from the environment by the service's bootstrap."""
 
 from __future__ import annotations
 
-from functools import cache
-
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     pass
-
-
-@cache
-def get_settings() -> Settings:
-    return load_settings(Settings)

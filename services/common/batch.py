@@ -40,10 +40,10 @@ class PartialItemFailureResponse(TypedDict):
 
 
 EventHandler = Callable[[ParsedEvent[BaseModel]], None]
-# Called with the raw event (None when the body was not JSON) and the contract error. When a
-# service gives one, it answers the bad event itself (e.g. publishes a rejection) and the
-# message counts as handled; otherwise the message fails and ends in the DLQ.
-InvalidEventHandler = Callable[[dict[str, Any] | None, EventContractError], None]
+# Called with the contract error (which carries the raw event, None when the body was not a
+# JSON object). When a service gives one, it answers the bad event itself (e.g. publishes a
+# rejection) and the message counts as handled; otherwise the message fails into the DLQ.
+InvalidEventHandler = Callable[[EventContractError], None]
 
 
 def parse_record(body: str, accepts: Sequence[type[BaseModel]]) -> ParsedEvent[BaseModel]:
@@ -56,7 +56,7 @@ def parse_record(body: str, accepts: Sequence[type[BaseModel]]) -> ParsedEvent[B
     if not isinstance(parsed.detail, tuple(accepts)):
         expected = ", ".join(getattr(model, "DETAIL_TYPE", model.__name__) for model in accepts)
         raise UnknownEventError(
-            f"this consumer takes {expected}; got {parsed.envelope.detail_type!r}"
+            f"this consumer takes {expected}; got {parsed.envelope.detail_type!r}", raw=raw
         )
     return parsed
 
@@ -86,7 +86,7 @@ def handle_event_batch(
             _report_invalid(record, error)
             if on_invalid is None:
                 raise
-            on_invalid(_raw_or_none(record.body), error)
+            on_invalid(error)
             return
         with tracer.provider.in_subsegment(f"## {parsed.envelope.detail_type}") as subsegment:
             for key, value in _trace_annotations(parsed).items():
@@ -109,14 +109,6 @@ def _report_invalid(record: SQSRecord, error: EventContractError) -> None:
         extra={"message_id": record.message_id, "problem": str(error)},
     )
     metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
-
-
-def _raw_or_none(body: str) -> dict[str, Any] | None:
-    try:
-        raw = json.loads(body)
-    except json.JSONDecodeError:
-        return None
-    return raw if isinstance(raw, dict) else None
 
 
 def _trace_annotations(parsed: ParsedEvent[BaseModel]) -> dict[str, str]:

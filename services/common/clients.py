@@ -1,7 +1,8 @@
 """Lazily built boto3 clients, shared by a service's adapters.
 
-Nothing talks to AWS at import time: a client is built on first use and cached. Tests and the
-local cloud redirect every client at once with `clients.use_session(...)` or `clients.reset()`.
+Nothing talks to AWS at import time: a client is built on first use and cached. Each service's
+bootstrap makes its own `AwsClients` (a test hands it one built on another session), so no
+client is shared through module state.
 """
 
 from __future__ import annotations
@@ -83,6 +84,3 @@ class AwsClients:
 
     def xray(self) -> XRayClient:
         return self._client("xray")  # type: ignore[no-any-return]
-
-
-clients = AwsClients()

@@ -11,13 +11,16 @@ resource's answer), not every library the SDK knows that happens to be installed
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 PATCHED_MODULES = ("botocore", "httplib")
+SERVICE_VARIABLE = "POWERTOOLS_SERVICE_NAME"
+NAMESPACE_VARIABLE = "POWERTOOLS_METRICS_NAMESPACE"
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
@@ -59,3 +62,27 @@ class LazyTracer:
 logger = Logger()
 tracer = LazyTracer()
 metrics = Metrics()
+
+
+@contextlib.contextmanager
+def function_identity(environment: Mapping[str, str]) -> Iterator[None]:
+    """The one per-invocation contract between a host of several functions and the services.
+
+    On Lambda every function is its own process and these singletons read their service name
+    and namespace from the function's environment once. A host that runs several functions in
+    one process (the local cloud) wraps each invocation in this, so the logs, metrics and
+    trace of the call carry the invoked function's identity; it is restored after.
+    """
+    provider = metrics.provider
+    saved = (provider.namespace, provider.service, logger.service, tracer.service)
+    service = environment.get(SERVICE_VARIABLE) or saved[2]
+    provider.namespace = environment.get(NAMESPACE_VARIABLE) or provider.namespace
+    provider.service = service
+    logger.service = service
+    logger.append_keys(service=service)
+    tracer.service = service
+    try:
+        yield
+    finally:
+        provider.namespace, provider.service, logger.service, tracer.service = saved
+        logger.append_keys(service=saved[2])

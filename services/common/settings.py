@@ -1,14 +1,15 @@
 """The settings base: the one reader of the process environment.
 
 Each service declares its own `Settings(ServiceSettings)` with fields aliased to environment
-variable names and loads it once, lazily, through `load_settings`.
+variable names; its bootstrap reads it once per built service (`Settings.from_environment()`),
+on the function's first invocation.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -25,6 +26,11 @@ class ServiceSettings(BaseModel):
     service_name: str = Field(alias="POWERTOOLS_SERVICE_NAME", min_length=1)
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)
     aws_region: str = Field(default="us-east-1", alias="AWS_REGION", min_length=1)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """The settings in the process environment (or `environ`); raises SettingsError."""
+        return load_settings(cls, environ)
 
 
 def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:

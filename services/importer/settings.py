@@ -1,12 +1,10 @@
-"""importer settings, read once from the environment."""
+"""importer settings, read from the environment by the service's bootstrap."""
 
 from __future__ import annotations
 
-from functools import cache
-
 from pydantic import Field
 
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
@@ -15,8 +13,3 @@ class Settings(ServiceSettings):
     runs_table: str = Field(alias="IMPORT_RUNS_TABLE_NAME", min_length=3)
     import_timeout_seconds: int = Field(default=3600, alias="IMPORT_TIMEOUT_SECONDS", ge=60)
     max_jobs_per_poll: int = Field(default=25, alias="MAX_JOBS_PER_POLL", ge=1, le=1000)
-
-
-@cache
-def get_settings() -> Settings:
-    return load_settings(Settings)

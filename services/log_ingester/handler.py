@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ValidationError
 
 from contracts import (
     CatalogBackfillRequested,
     CloudTrailApiCall,
-    EventBridgeEnvelope,
     EventContractError,
     ParsedEvent,
     S3ObjectCreated,
 )
-from services.common.batch import PartialItemFailureResponse, handle_event_batch
-from services.common.clients import clients
-from services.common.observability import logger, metrics, tracer
-from services.common.publisher import EventPublisher
-from services.log_ingester.adapters import PinpointApiLister, S3LogFiles
+from services.common.function import LambdaFunction, Routes, route
+from services.common.observability import logger, metrics
+from services.log_ingester.bootstrap import LogIngester, bootstrap
 from services.log_ingester.logic import (
     BackfillReport,
     FileStatus,
@@ -32,71 +26,58 @@ from services.log_ingester.logic import (
     report_unreadable_api_call,
     run_backfill,
 )
-from services.log_ingester.settings import get_settings
 
 
-@cache
-def _publisher() -> EventPublisher:
-    return EventPublisher(get_settings().event_bus_name, clients.events)
+def on_log_file(ingester: LogIngester, parsed: ParsedEvent[S3ObjectCreated]) -> None:
+    _ingest_file(ingester, parsed.detail, parsed.envelope.id)
 
 
-@cache
-def _log_files() -> S3LogFiles:
-    return S3LogFiles(clients.s3)
-
-
-@cache
-def _lister() -> PinpointApiLister:
-    return PinpointApiLister(clients.pinpoint)
-
-
-def _handle(parsed: ParsedEvent[BaseModel]) -> None:
+def on_api_call(ingester: LogIngester, parsed: ParsedEvent[CloudTrailApiCall]) -> None:
     detail = parsed.detail
-    monitored = get_settings().monitored_project_ids
-    if isinstance(detail, S3ObjectCreated):
-        _ingest_file(detail, monitored, parsed.envelope.id)
-    elif isinstance(detail, CloudTrailApiCall):
-        outcome = ingest_api_call(detail, monitored, causation_id=parsed.envelope.id)
-        _publisher().publish(outcome.events)
-        # A lone surrogate (a JSON escape) would make the logging module drop the line.
-        event_id = detail.event_id.encode("utf-8", "backslashreplace").decode("utf-8")
-        _report_records(outcome.report, {"cloudtrail_event_id": event_id})
-    elif isinstance(detail, CatalogBackfillRequested):
-        backfill = run_backfill(detail, _lister(), monitored, get_settings().backfill_page_size)
-        _publisher().publish(backfill.events)
-        _report_backfill(detail, backfill.report, len(backfill.events))
+    outcome = ingest_api_call(detail, ingester.monitored, causation_id=parsed.envelope.id)
+    ingester.publish(outcome.events)
+    # A lone surrogate (a JSON escape) would make the logging module drop the line.
+    event_id = detail.event_id.encode("utf-8", "backslashreplace").decode("utf-8")
+    _report_records(outcome.report, {"cloudtrail_event_id": event_id})
 
 
-def _handle_unreadable(raw: dict[str, Any] | None, error: EventContractError) -> None:
+def on_backfill(ingester: LogIngester, parsed: ParsedEvent[CatalogBackfillRequested]) -> None:
+    request = parsed.detail
+    backfill = run_backfill(
+        request, ingester.lister, ingester.monitored, ingester.backfill_page_size
+    )
+    ingester.publish(backfill.events)
+    _report_backfill(request, backfill.report, len(backfill.events))
+
+
+def on_unreadable(ingester: LogIngester, error: EventContractError) -> None:
     """An API-call event whose CloudTrail record is bad is counted and acked, as a bad record
     of a file is: no retry can mend AWS's data. Anything else that breaks its contract (an
     envelope, an S3 notification, a backfill request) fails, and ends in the DLQ."""
-    detail = _api_call_detail(raw)
-    monitored = get_settings().monitored_project_ids
-    report = None if detail is None else report_unreadable_api_call(detail, monitored)
+    detail = _api_call_detail(error)
+    report = None if detail is None else report_unreadable_api_call(detail, ingester.monitored)
     if report is None:
         raise error
     event_id = report.samples[0].event_id if report.samples else None
     _report_records(report, {"cloudtrail_event_id": event_id})
 
 
-def _api_call_detail(raw: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The detail of an "AWS API Call via CloudTrail" event whose envelope reads, else None."""
-    if raw is None or raw.get("detail-type") != CloudTrailApiCall.DETAIL_TYPE:
+def _api_call_detail(error: EventContractError) -> Mapping[str, Any] | None:
+    """The detail of an "AWS API Call via CloudTrail" event whose envelope read, else None."""
+    if error.detail_type != CloudTrailApiCall.DETAIL_TYPE:
         return None
-    try:
-        return EventBridgeEnvelope.model_validate(raw).detail
-    except ValidationError:
+    if any(problem.part == "envelope" for problem in error.problems):
         return None
+    return error.detail
 
 
-def _ingest_file(detail: S3ObjectCreated, monitored: tuple[str, ...], cause: str) -> None:
+def _ingest_file(ingester: LogIngester, detail: S3ObjectCreated, cause: str) -> None:
     where = {"bucket": detail.bucket.name, "key": detail.decoded_key}
     outcome = ingest_log_file(
-        _log_files(),
+        ingester.log_files,
         detail.bucket.name,
         detail.decoded_key,
-        monitored,
+        ingester.monitored,
         causation_id=cause,
     )
     if outcome.status is FileStatus.NOT_A_LOG_FILE:
@@ -107,7 +88,7 @@ def _ingest_file(detail: S3ObjectCreated, monitored: tuple[str, ...], cause: str
         metrics.add_metric(name="LogFilesMissing", unit=MetricUnit.Count, value=1)
         logger.warning("CloudTrail log file no longer exists; acknowledged", extra=where)
         return
-    _publisher().publish(outcome.events)
+    ingester.publish(outcome.events)
     metrics.add_metric(name="LogFilesRead", unit=MetricUnit.Count, value=1)
     if outcome.status is FileStatus.CORRUPT:
         # Reading it again cannot help: report, keep what was read, and ack (no retry loop).
@@ -206,14 +187,10 @@ def _count_by_reason(name: str, counts: Mapping[str, int]) -> None:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=count)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return handle_event_batch(
-        event,
-        context,
-        _handle,
-        accepts=[S3ObjectCreated, CloudTrailApiCall, CatalogBackfillRequested],
-        on_invalid=_handle_unreadable,
-    )
+ROUTES = Routes(
+    route(S3ObjectCreated, on_log_file),
+    route(CloudTrailApiCall, on_api_call),
+    route(CatalogBackfillRequested, on_backfill),
+    on_invalid=on_unreadable,
+)
+lambda_handler = LambdaFunction(bootstrap, ROUTES)

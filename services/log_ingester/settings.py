@@ -1,14 +1,13 @@
-"""log-ingester settings, read once from the environment."""
+"""log-ingester settings, read from the environment by the service's bootstrap."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
 from contracts import PinpointId
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import ServiceSettings
 
 
 def _comma_separated(value: Any) -> Any:
@@ -30,8 +29,3 @@ class Settings(ServiceSettings):
     @property
     def default_project_id(self) -> str:
         return self.monitored_project_ids[0]
-
-
-@cache
-def get_settings() -> Settings:
-    return load_settings(Settings)

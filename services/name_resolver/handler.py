@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from contracts import ParsedEvent, PinpointResourceChanged
-from services.common.batch import PartialItemFailureResponse, handle_event_batch
-from services.common.clients import clients
-from services.common.observability import logger, metrics, tracer
-from services.common.publisher import EventPublisher
-from services.name_resolver.adapters import PinpointApiResources
-from services.name_resolver.logic import BatchMemo, resolve
-from services.name_resolver.settings import get_settings
+from services.common.function import LambdaFunction, Routes, route
+from services.common.observability import metrics
+from services.name_resolver.bootstrap import NameResolver, bootstrap
+from services.name_resolver.logic import resolve
 
 
-@cache
-def _publisher() -> EventPublisher:
-    return EventPublisher(get_settings().event_bus_name, clients.events)
+def on_change(resolver: NameResolver, parsed: ParsedEvent[PinpointResourceChanged]) -> None:
+    resolved = resolve(parsed.detail, resolver.resources)
+    if resolved is None:
+        metrics.add_metric(name="DraftJourneysSkipped", unit=MetricUnit.Count, value=1)
+        return
+    resolver.publish([resolved])
+    metrics.add_metric(name="ResourcesResolved", unit=MetricUnit.Count, value=1)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    resources = BatchMemo(PinpointApiResources(clients.pinpoint))
-
-    def handle(parsed: ParsedEvent[BaseModel]) -> None:
-        change = parsed.detail
-        assert isinstance(change, PinpointResourceChanged)  # noqa: S101 - `accepts` ensures it
-        resolved = resolve(change, resources)
-        if resolved is None:
-            metrics.add_metric(name="DraftJourneysSkipped", unit=MetricUnit.Count, value=1)
-            return
-        _publisher().publish([resolved])
-        metrics.add_metric(name="ResourcesResolved", unit=MetricUnit.Count, value=1)
-
-    return handle_event_batch(event, context, handle, accepts=[PinpointResourceChanged])
+ROUTES = Routes(
+    route(PinpointResourceChanged, on_change),
+    per_batch=lambda resolver, context: resolver.for_batch(context),
+)
+lambda_handler = LambdaFunction(bootstrap, ROUTES)

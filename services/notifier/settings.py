@@ -1,12 +1,10 @@
-"""notifier settings, read once from the environment."""
+"""notifier settings, read from the environment by the service's bootstrap."""
 
 from __future__ import annotations
 
-from functools import cache
-
 from pydantic import Field
 
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
@@ -14,8 +12,3 @@ class Settings(ServiceSettings):
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
     # How long a sent notification is remembered, so a late duplicate stays silent.
     remember_seconds: int = Field(default=7 * 24 * 3600, alias="NOTIFICATION_MEMORY_SECONDS")
-
-
-@cache
-def get_settings() -> Settings:
-    return load_settings(Settings)

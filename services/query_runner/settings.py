@@ -1,12 +1,10 @@
-"""query-runner settings, read once from the environment."""
+"""query-runner settings, read from the environment by the service's bootstrap."""
 
 from __future__ import annotations
 
-from functools import cache
-
 from pydantic import Field
 
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
@@ -16,8 +14,3 @@ class Settings(ServiceSettings):
     database: str = Field(default="due_eventdb", alias="GLUE_DATABASE", min_length=1)
     runs_table: str = Field(alias="QUERY_RUNS_TABLE_NAME", min_length=3)
     query_timeout_seconds: int = Field(default=1800, alias="QUERY_TIMEOUT_SECONDS", ge=60)
-
-
-@cache
-def get_settings() -> Settings:
-    return load_settings(Settings)

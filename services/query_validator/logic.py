@@ -16,12 +16,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from contracts import (
     MAX_ENTRY_BYTES,
+    ContractProblem,
     EventBridgeEnvelope,
     EventContractError,
     EventMetadata,
@@ -32,6 +32,7 @@ from contracts import (
     SegmentQueryRejected,
     SegmentQueryRequested,
     SegmentQueryValidated,
+    UnknownEventError,
     ValidatedRun,
     derived_event_id,
 )
@@ -71,6 +72,7 @@ class RequestCode:
     APPLICATION_NOT_MONITORED = "APPLICATION_NOT_MONITORED"
     NO_APPLICATION = "NO_APPLICATION"
     INVALID_REQUEST = "INVALID_REQUEST"
+    REQUEST_INVALID = "REQUEST_INVALID"  # what `_code_for` says of the request as a whole
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
     MORE_REASONS = "MORE_REASONS"
 
@@ -184,22 +186,22 @@ def answer(
 # --- requests that do not fit the contract ------------------------------------------------
 
 
-def answer_unreadable(
-    raw: Mapping[str, Any] | None, error: EventContractError, now: datetime
-) -> SegmentQueryRejected | None:
+def answer_unreadable(error: EventContractError, now: datetime) -> SegmentQueryRejected | None:
     """A rejection for a SegmentQueryRequested that does not fit its contract.
 
     None when the message is not such a request at all (not JSON, no envelope id, another
-    detail-type): nobody could follow a rejection of it, so it belongs in the DLQ.
+    detail-type): nobody could follow a rejection of it, so it belongs in the DLQ. The error
+    carries the event as received and its problems, so nothing is parsed a second time.
     """
-    if raw is None or raw.get("detail-type") != SegmentQueryRequested.DETAIL_TYPE:
+    raw = error.raw
+    if raw is None or error.detail_type != SegmentQueryRequested.DETAIL_TYPE:
         return None
     envelope_id = raw.get("id")
     if not isinstance(envelope_id, str) or not envelope_id:
         return None
-    detail = raw.get("detail")
-    data = detail.get("data") if isinstance(detail, Mapping) else None
-    metadata = detail.get("metadata") if isinstance(detail, Mapping) else None
+    detail = error.detail
+    data = detail.get("data") if detail is not None else None
+    metadata = detail.get("metadata") if detail is not None else None
 
     user_run_id = data.get("run_id") if isinstance(data, Mapping) else None
     run_id = user_run_id if _is_run_id(user_run_id) else None
@@ -212,23 +214,23 @@ def answer_unreadable(
     return _rejected(
         run_id or derived_run_id(envelope_id),
         None,
-        _contract_reasons(detail, error),
+        _contract_reasons(error),
         request_event_id,
         now,
     )
 
 
-def _contract_reasons(detail: object, error: EventContractError) -> list[Rejection]:
-    try:
-        SegmentQueryRequested.model_validate(detail)
-    except ValidationError as invalid:
-        reasons = [
-            rejection(_code_for(item), f"{_location(item['loc'])}: {item['msg']}")
-            for item in invalid.errors(include_url=False)
-        ]
-        if reasons:
-            return reasons
-    # The detail itself is fine: the envelope around it is what the contract refused.
+def _contract_reasons(error: EventContractError) -> list[Rejection]:
+    reasons = [
+        rejection(_code_for(problem), f"{_location(problem.location)}: {problem.message}")
+        for problem in error.in_detail()
+    ]
+    if reasons:
+        return reasons
+    if isinstance(error, UnknownEventError):
+        # A request of a version this validator has no model of: the request as a whole.
+        return [rejection(RequestCode.REQUEST_INVALID, str(error))]
+    # No problem in the detail: the envelope around it is what the contract refused.
     return [rejection(RequestCode.INVALID_REQUEST, str(error))]
 
 
@@ -243,7 +245,7 @@ _KIND_BY_ERROR_TYPE = {
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,63}$")
 
 
-def _code_for(item: Any) -> str:
+def _code_for(problem: ContractProblem) -> str:
     """A stable code for one contract error: the field and what is wrong with it.
 
     `data.query` missing is QUERY_MISSING, too long QUERY_TOO_LONG; `data.run_id` with a bad
@@ -251,13 +253,13 @@ def _code_for(item: Any) -> str:
     together (or another version) REQUEST_INVALID; an unknown field UNKNOWN_FIELD (its name
     is the user's, so it stays out of the code).
     """
-    if item["type"] == "extra_forbidden":
+    if problem.kind == "extra_forbidden":
         return RequestCode.UNKNOWN_FIELD
-    parts = [str(part) for part in item["loc"] if not isinstance(part, int)]
+    parts = [str(part) for part in problem.location if not isinstance(part, int)]
     if parts and parts[0] == "data":
         parts = parts[1:]
     field_name = re.sub(r"[^A-Z0-9]+", "_", "_".join(parts).upper()).strip("_") or "REQUEST"
-    code = f"{field_name}_{_KIND_BY_ERROR_TYPE.get(item['type'], 'INVALID')}"
+    code = f"{field_name}_{_KIND_BY_ERROR_TYPE.get(problem.kind, 'INVALID')}"
     return code if _CODE.match(code) else RequestCode.INVALID_REQUEST
 
 

@@ -1,14 +1,13 @@
-"""query-validator settings, read once from the environment."""
+"""query-validator settings, read from the environment by the service's bootstrap."""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
 from contracts import PinpointId
-from services.common.settings import ServiceSettings, load_settings
+from services.common.settings import ServiceSettings
 from services.query_validator.logic import Deployment, Targets, ValidationPolicy
 
 
@@ -57,8 +56,3 @@ class Settings(ServiceSettings):
             ),
             targets=Targets(monitored=self.monitored_project_ids, default=self.default_project_id),
         )
-
-
-@cache
-def get_settings() -> Settings:
-    return load_settings(Settings)

@@ -35,7 +35,6 @@ from contracts import Event, PinpointResourceChanged, put_events_entry
 from services.log_ingester import handler
 from services.log_ingester.cloudtrail_reader import MAX_RECORD_BYTES
 from services.log_ingester.logic import FileStatus, ingest_log_file
-from services.log_ingester.settings import get_settings
 from tests.fixtures.cloudtrail import (
     APP_ID,
     CAMPAIGN_ID,
@@ -53,6 +52,7 @@ from tests.fixtures.cloudtrail import (
     pinpoint_id,
     pinpoint_record,
 )
+from tests.fixtures.functions import service_function
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 from tests.unit.log_ingester.fakes import FakeLogFiles, TrackedStream
 
@@ -76,14 +76,15 @@ class RecordingPublisher:
 
 @dataclass
 class Ingester:
-    files: FakeLogFiles
+    files: FakeLogFiles | FlakyLogFiles
     publisher: RecordingPublisher
     capsys: pytest.CaptureFixture[str]
     caplog: pytest.LogCaptureFixture
     _out: list[str] = field(default_factory=list)
 
     def run(self, *events: dict[str, Any] | str) -> dict[str, Any]:
-        answer = handler.lambda_handler(sqs_batch(*events), FakeLambdaContext())
+        function = service_function(handler, log_files=self.files, publish=self.publisher.publish)
+        answer = function(sqs_batch(*events), FakeLambdaContext())
         self._out.append(self.capsys.readouterr().out)
         return dict(answer)
 
@@ -138,13 +139,9 @@ def ingester(
         "MONITORED_PROJECT_IDS": APP_ID,
     }.items():
         monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
     files, publisher = FakeLogFiles(), RecordingPublisher()
-    monkeypatch.setattr(handler, "_log_files", lambda: files)
-    monkeypatch.setattr(handler, "_publisher", lambda: publisher)
     capsys.readouterr()
-    yield Ingester(files, publisher, capsys, caplog)
-    get_settings.cache_clear()
+    return Ingester(files, publisher, capsys, caplog)
 
 
 def failed(answer: dict[str, Any]) -> list[str]:
@@ -649,10 +646,9 @@ TRANSIENT_FAULTS: dict[str, Callable[[bytes, list[TrackedStream]], Any]] = {
 
 @pytest.mark.parametrize("case", list(TRANSIENT_FAULTS), ids=list(TRANSIENT_FAULTS))
 def test_a_fault_of_the_source_fails_only_its_message_for_a_retry(
-    ingester: Ingester, monkeypatch: pytest.MonkeyPatch, case: str
+    ingester: Ingester, case: str
 ) -> None:
-    files = FlakyLogFiles(KEY, TRANSIENT_FAULTS[case])
-    monkeypatch.setattr(handler, "_log_files", lambda: files)
+    files = ingester.files = FlakyLogFiles(KEY, TRANSIENT_FAULTS[case])
     good_key = log_file_key(at(9, 10))
     files.put(TRAIL_BUCKET, KEY, log_file([good(n) for n in range(200)]))
     files.put(TRAIL_BUCKET, good_key, log_file([good(500)]))

@@ -62,13 +62,14 @@ from contracts.examples import APP_ID, example_event
 from services.catalog_backfill import handler as catalog_backfill
 from services.catalog_writer import handler as catalog_writer
 from services.common.batch import parse_record
-from services.common.clients import clients
+from services.common.clients import AwsClients
 from services.importer import handler as importer
 from services.log_ingester import handler as log_ingester
 from services.name_resolver import handler as name_resolver
 from services.notifier import handler as notifier
 from services.query_runner import handler as query_runner
 from services.query_validator import handler as query_validator
+from tests.fixtures.functions import service_function
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 
 ENVIRONMENT = {
@@ -113,6 +114,10 @@ class FakeAws:
         self.calls.clear()
         self.entries.clear()
 
+    def function(self, handler: ModuleType, **ports: Any) -> Any:
+        """The handler's function, its service built on a session that talks to this."""
+        return service_function(handler, aws=AwsClients(self.session), **ports)
+
     def session(self) -> boto3.session.Session:
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
@@ -138,13 +143,6 @@ class FakeAws:
         return [call for call in self.calls if call != ("events", "PutEvents")]
 
 
-def _clear_caches(module: ModuleType) -> None:
-    for value in vars(module).values():
-        clear = getattr(value, "cache_clear", None)
-        if callable(clear):
-            clear()
-
-
 HANDLERS = (
     log_ingester,
     name_resolver,
@@ -158,17 +156,10 @@ HANDLERS = (
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> FakeAws:
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
-    fake = FakeAws()
-    clients.use_session(fake.session)
-    for module in HANDLERS:
-        _clear_caches(module)
-    yield fake
-    for module in HANDLERS:
-        _clear_caches(module)
-    clients.use_session(boto3.session.Session)
+    return FakeAws()
 
 
 @dataclass(frozen=True)
@@ -177,10 +168,10 @@ class Outcome:
     error: BaseException | None = None
 
 
-def deliver(module: ModuleType, body: str) -> Outcome:
+def deliver(aws: FakeAws, module: ModuleType, body: str) -> Outcome:
     """One message, one invocation: acknowledged, or failed with the record's exception."""
     try:
-        answer = module.lambda_handler(sqs_batch(body), FakeLambdaContext())
+        answer = aws.function(module)(sqs_batch(body), FakeLambdaContext())
     except BatchProcessingError as error:  # every record failed: SQS redelivers them all
         [(_, exception, _)] = error.child_exceptions
         return Outcome(acknowledged=False, error=exception)
@@ -403,7 +394,7 @@ def test_a_damaged_message_is_refused_or_answered_and_writes_nothing(
     body = data.draw(damaged_messages(service), label="body")
     aws.clear()
 
-    outcome = deliver(service.handler, body)
+    outcome = deliver(aws, service.handler, body)
 
     contract_error = fits_contract(body, service)
     raw = raw_event(body)
@@ -456,7 +447,7 @@ def test_a_poison_message_fails_alone_and_the_good_one_beside_it_is_handled(
         json.dumps({"detail-type": "Unknown", "source": "x", "id": "1", "detail": {}}),
         json.dumps(_good(service) | {"detail": ["not", "an", "object"]}),
     ]
-    answer = service.handler.lambda_handler(
+    answer = aws.function(service.handler)(
         sqs_batch(*poison, json.dumps(_good(service))), FakeLambdaContext()
     )
     failed = [item["itemIdentifier"] for item in answer["batchItemFailures"]]
@@ -518,13 +509,11 @@ def custom_resource_requests(draw: st.DrawFn) -> dict[str, Any]:
 @FUZZ
 @given(request=custom_resource_requests())
 def test_the_custom_resource_always_answers_cloudformation(
-    aws: FakeAws, monkeypatch: pytest.MonkeyPatch, request: dict[str, Any]
+    aws: FakeAws, request: dict[str, Any]
 ) -> None:
     aws.clear()
     answers = Answers()
-    monkeypatch.setattr(catalog_backfill, "send_response", answers)
-
-    body = catalog_backfill.lambda_handler(request, FakeLambdaContext())
+    body = aws.function(catalog_backfill, respond=answers)(request, FakeLambdaContext())
 
     [(url, sent)] = answers.sent  # a stack never waits an hour for an answer that never comes
     assert url == request["ResponseURL"]

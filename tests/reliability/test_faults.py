@@ -42,7 +42,6 @@ from infra.local.faults import (
     ServiceFaults,
 )
 from infra.local.pinpoint import PinpointEmulator
-from services.common.clients import clients as project_clients
 from tests.fixtures.pinpoint_resources import create_segment
 from tests.reliability.pipelines import (
     CATALOG_FUNCTIONS,
@@ -206,7 +205,7 @@ def _fresh(cloud: LocalCloud, faults: ServiceFaults) -> None:
     athena = _athena(cloud)
     if athena is not None:
         athena.faults.clear()
-    project_clients.reset()
+    cloud.runtime.cold_start()
     sqs = boto3.client("sqs")
     for queue in cloud.dead_letters():  # emptied by hand: SQS allows one purge a minute
         url = cloud.stack.physical_id(queue)

@@ -16,7 +16,8 @@ import pytest
 
 from infra.local import LocalCloud
 from infra.local.cloud import EmulatorSetup
-from infra.local.runtime import NotSettledError
+from infra.local.runtime import FunctionSpec, NotSettledError
+from tests.local.cloud.toy_service import composed
 
 HERE = Path(__file__).parent
 TOY_TEMPLATE = HERE / "toy-template.yaml"
@@ -260,12 +261,25 @@ def test_the_real_template_deploys_with_a_local_pinpoint_project() -> None:
         assert archive["RetentionDays"] == 90
 
 
-def test_each_local_cloud_imports_the_handlers_afresh() -> None:
-    module_name = "tests.local.cloud.toy_service.handler"
-    modules = []
-    for _ in range(2):
+def test_each_local_cloud_builds_its_services_in_an_environment_of_its_own() -> None:
+    """The runtime asks a service's function for a fresh copy (a cold start) once per cloud:
+    the service is built on the first call from that cloud's environment, reused while the
+    cloud runs, and nothing is re-imported or reached into."""
+    module_name = "tests.local.cloud.toy_service.composed"
+    composed.BUILT.clear()
+    answers = []
+    for setting in ("first", "second"):
         with LocalCloud(template=TOY_TEMPLATE, emulators=[]) as cloud:
-            put(cloud, "ok")
-            cloud.run_until_idle()
-            modules.append(sys.modules[module_name])
-    assert modules[0] is not modules[1]
+            spec = FunctionSpec(
+                logical_id="Composed",
+                name=f"composed-{setting}",
+                arn=f"arn:aws:lambda:us-east-1:123456789012:function:composed-{setting}",
+                handler=f"{module_name}.lambda_handler",
+                code_path=Path(__file__).resolve().parents[3],
+                environment={"TOY_SETTING": setting, "POWERTOOLS_SERVICE_NAME": "composed"},
+            )
+            cloud.runtime.register_function(spec)
+            answers += [cloud.runtime.invoke(spec.name, {"n": n}) for n in range(2)]
+        assert sys.modules[module_name] is composed  # imported once, never dropped
+    assert composed.BUILT == ["first", "second"]  # once per cloud, from its environment
+    assert [answer["setting"] for answer in answers] == ["first", "first", "second", "second"]

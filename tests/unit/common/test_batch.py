@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -81,10 +82,12 @@ def test_every_good_record_is_handled_and_bad_ones_are_reported() -> None:
 
 
 def test_a_consumer_may_answer_invalid_events_itself() -> None:
-    answered: list[tuple[dict[str, Any] | None, str]] = []
+    answered: list[tuple[Mapping[str, Any] | None, str]] = []
+    problems: list[tuple[str, str, str]] = []
 
-    def on_invalid(raw: dict[str, Any] | None, error: EventContractError) -> None:
-        answered.append((raw, str(error)))
+    def on_invalid(error: EventContractError) -> None:
+        answered.append((error.raw, str(error)))
+        problems.extend((p.part, p.path, p.kind) for p in error.problems)
 
     bad_request = example_event(SegmentQueryRequested)
     bad_request["detail"]["data"]["query"] = ""
@@ -101,6 +104,8 @@ def test_a_consumer_may_answer_invalid_events_itself() -> None:
     assert answered[0][0] == bad_request
     assert "data.query: String should have at least 1 character" in answered[0][1]
     assert answered[1] == (None, "the message body is not JSON (Expecting ',' delimiter)")
+    # The error keeps its structure: no consumer parses the body again to learn the field.
+    assert problems == [("detail", "data.query", "string_too_short")]
 
 
 def test_a_consumer_must_accept_something() -> None:

@@ -32,14 +32,11 @@ from contracts.examples import eventbridge_event, example_event
 from infra.local.athena.csv_format import csv_line
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import PinpointEmulator
-from services.common.clients import clients
 from services.importer import handler as importer_handler
 from services.importer.adapters import (
     STATUS_INDEX,
-    DynamoImportLedger,
-    PinpointImportJobs,
-    S3ResultFiles,
 )
+from services.importer.bootstrap import bootstrap
 from services.importer.logic import (
     ImportPlacement,
     Ports,
@@ -48,7 +45,7 @@ from services.importer.logic import (
     import_result,
     poll_imports,
 )
-from services.importer.settings import get_settings
+from services.importer.settings import Settings
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 
 from .fakes import Published
@@ -112,12 +109,10 @@ def cloud() -> Iterator[Cloud]:
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
         _create_ledger_table()
         with PinpointEmulator(clock=clock, region=REGION, account_id=ACCOUNT, seed=7) as emulator:
-            clients.reset()  # clients made from now on reach moto and the emulator
             app = boto3.client("pinpoint", region_name=REGION).create_app(
                 CreateApplicationRequest={"Name": "marketing"}
             )
             yield Cloud(clock, emulator, app["ApplicationResponse"]["Id"])
-        clients.reset()
 
 
 def _create_ledger_table() -> None:
@@ -155,13 +150,18 @@ def succeeded_event(cloud: Cloud, result_location: str, **request: Any) -> dict[
 PLACEMENT = ImportPlacement(results_bucket=BUCKET, role_arn=ROLE, timeout=timedelta(hours=1))
 
 
+SETTINGS = Settings(
+    service_name="importer",
+    event_bus_name="pinpoint-lake",
+    results_bucket=BUCKET,
+    import_role_arn=ROLE,
+    runs_table=TABLE,
+)
+
+
 def real_ports(published: Published) -> Ports:
-    return Ports(
-        files=S3ResultFiles(clients.s3),
-        pinpoint=PinpointImportJobs(clients.pinpoint),
-        ledger=DynamoImportLedger(clients.dynamodb, TABLE),
-        publish=published,
-    )
+    """The importer's own ports (its composition root), publishing to `published`."""
+    return bootstrap(SETTINGS, publish=published).ports
 
 
 def run_until_ended(cloud: Cloud, ports: Ports) -> dict[str, Result]:
@@ -332,16 +332,7 @@ def deployed(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         Name="all", EventBusName=BUS, EventPattern=json.dumps({"source": [{"prefix": ""}]})
     )
     events.put_targets(Rule="all", EventBusName=BUS, Targets=[{"Id": "seen", "Arn": arn}])
-    _reset_caches()
-    yield queue
-    _reset_caches()
-
-
-def _reset_caches() -> None:
-    get_settings.cache_clear()
-    importer_handler._ports.cache_clear()
-    importer_handler._placement.cache_clear()
-    clients.reset()
+    return queue
 
 
 def received(queue: str) -> list[Event]:
@@ -366,11 +357,15 @@ def test_the_handler_imports_once_and_the_scheduled_poll_ends_the_run(
 ) -> None:
     request = succeeded_event(cloud, cloud.put_result(ROWS))
 
-    first = importer_handler.lambda_handler(sqs_batch(request, request), FakeLambdaContext())
+    first = importer_handler.lambda_handler.fresh()(
+        sqs_batch(request, request), FakeLambdaContext()
+    )
     assert first == {"batchItemFailures": []}
     cloud.tick(60)
     late_tick = tick_event(cloud.clock.now())
-    second = importer_handler.lambda_handler(sqs_batch(late_tick, late_tick), FakeLambdaContext())
+    second = importer_handler.lambda_handler.fresh()(
+        sqs_batch(late_tick, late_tick), FakeLambdaContext()
+    )
     assert second == {"batchItemFailures": []}
 
     assert len(cloud.jobs()) == 1
@@ -388,7 +383,7 @@ def test_an_event_the_importer_does_not_take_fails_only_its_message(
 ) -> None:
     other = example_event(EndpointImportStarted)
 
-    response = importer_handler.lambda_handler(
+    response = importer_handler.lambda_handler.fresh()(
         sqs_batch(tick_event(cloud.clock.now()), other), FakeLambdaContext()
     )
 

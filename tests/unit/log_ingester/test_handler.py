@@ -18,10 +18,9 @@ from contracts import (
     ResourceType,
     put_events_entry,
 )
-from services.common.clients import clients
 from services.common.settings import SettingsError, load_settings
 from services.log_ingester import handler
-from services.log_ingester.settings import Settings, get_settings
+from services.log_ingester.settings import Settings
 from tests.fixtures.cloudtrail import (
     APP_ID,
     CAMPAIGN_ID,
@@ -38,6 +37,7 @@ from tests.fixtures.cloudtrail import (
     pinpoint_id,
     pinpoint_record,
 )
+from tests.fixtures.functions import service_function
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 from tests.unit.log_ingester.fakes import FakeLister, FakeLogFiles
 
@@ -75,17 +75,7 @@ def bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         events.put_targets(
             Rule="everything", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}]
         )
-        _reset_caches()
         yield queue
-        _reset_caches()
-
-
-def _reset_caches() -> None:
-    for cached in (get_settings, handler._publisher, handler._log_files, handler._lister):
-        clear = getattr(cached, "cache_clear", None)  # a test may have put a fake in its place
-        if clear is not None:
-            clear()
-    clients.reset()
 
 
 def published(queue: str) -> list[dict[str, Any]]:
@@ -121,7 +111,7 @@ def test_a_log_file_and_the_api_call_of_its_latest_record_publish_one_event_id(
     body = log_file([latest, noise_record(), bad, first])
     boto3.client("s3", region_name="us-east-1").put_object(Bucket=TRAIL_BUCKET, Key=key, Body=body)
 
-    answer = handler.lambda_handler(
+    answer = handler.lambda_handler.fresh()(
         sqs_batch(s3_object_created(key), api_call_event(latest)), FakeLambdaContext()
     )
 
@@ -146,7 +136,7 @@ def test_a_corrupt_file_is_acknowledged_and_reported(
     boto3.client("s3", region_name="us-east-1").put_object(
         Bucket=TRAIL_BUCKET, Key=key, Body=b"this is not gzip"
     )
-    answer = handler.lambda_handler(sqs_batch(s3_object_created(key)), FakeLambdaContext())
+    answer = handler.lambda_handler.fresh()(sqs_batch(s3_object_created(key)), FakeLambdaContext())
     assert answer == {"batchItemFailures": []}
     assert published(bus) == []
     assert "CorruptLogFiles" in capsys.readouterr().out
@@ -157,7 +147,7 @@ def test_a_corrupt_file_is_acknowledged_and_reported(
 def test_digests_and_vanished_files_are_acknowledged(bus: str) -> None:
     digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/22/digest.json.gz"
     vanished = log_file_key(at(9, 15))
-    answer = handler.lambda_handler(
+    answer = handler.lambda_handler.fresh()(
         sqs_batch(s3_object_created(digest), s3_object_created(vanished)), FakeLambdaContext()
     )
     assert answer == {"batchItemFailures": []}
@@ -165,13 +155,12 @@ def test_digests_and_vanished_files_are_acknowledged(bus: str) -> None:
 
 
 def test_a_transient_read_failure_fails_the_message_for_a_retry(
-    bus: str, monkeypatch: pytest.MonkeyPatch
+    bus: str,
 ) -> None:
     files = FakeLogFiles()
     files.error = ConnectionResetError("connection reset by peer")
-    monkeypatch.setattr(handler, "_log_files", lambda: files)
     digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/22/digest.json.gz"
-    answer = handler.lambda_handler(
+    answer = service_function(handler, log_files=files)(
         sqs_batch(s3_object_created(log_file_key()), s3_object_created(digest)), FakeLambdaContext()
     )
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}]}
@@ -189,10 +178,9 @@ def test_a_backfill_page_publishes_its_resources_and_the_next_page(
     monkeypatch.setenv("BACKFILL_PAGE_SIZE", "2")
     items = [campaign_resource(APP_ID, pinpoint_id(f"c{n}")) for n in range(3)]
     lister = FakeLister({(ResourceType.CAMPAIGN, APP_ID): items})
-    monkeypatch.setattr(handler, "_lister", lambda: lister)
     page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.CAMPAIGN)
 
-    answer = handler.lambda_handler(
+    answer = service_function(handler, lister=lister)(
         sqs_batch(backfill_event(BackfillRequest(page=page))), FakeLambdaContext()
     )
 
@@ -207,7 +195,7 @@ def test_a_backfill_page_publishes_its_resources_and_the_next_page(
 
 
 def test_a_backfill_request_fans_out_over_the_monitored_projects(bus: str) -> None:
-    answer = handler.lambda_handler(
+    answer = handler.lambda_handler.fresh()(
         sqs_batch(backfill_event(BackfillRequest())), FakeLambdaContext()
     )
     assert answer == {"batchItemFailures": []}

@@ -21,10 +21,8 @@ from contracts import (
     SegmentQueryValidated,
 )
 from contracts.examples import RUN_ID, example_event
-from services.common.clients import clients
 from services.notifier import handler as notifier_handler
 from services.notifier.logic import notification_for, shorten, subject_line
-from services.notifier.settings import get_settings
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 
 
@@ -128,16 +126,7 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             BillingMode="PAY_PER_REQUEST",
         )
         monkeypatch.setenv("NOTIFICATION_TOPIC_ARN", topic)
-        _reset_caches()
         yield queue
-        _reset_caches()
-
-
-def _reset_caches() -> None:
-    get_settings.cache_clear()
-    notifier_handler._send_once.cache_clear()
-    notifier_handler._config.cache_clear()
-    clients.reset()
 
 
 def test_one_message_per_ended_run_even_when_delivered_twice(deployed: str) -> None:
@@ -145,10 +134,10 @@ def test_one_message_per_ended_run_even_when_delivered_twice(deployed: str) -> N
     failed = example_event(EndpointImportFailed)
     rejected = example_event(SegmentQueryRejected)  # filtered out by the subscription
 
-    first = notifier_handler.lambda_handler(
+    first = notifier_handler.lambda_handler.fresh()(
         sqs_batch(partial, failed, rejected), FakeLambdaContext()
     )
-    again = notifier_handler.lambda_handler(sqs_batch(partial, failed), FakeLambdaContext())
+    again = notifier_handler.lambda_handler.fresh()(sqs_batch(partial, failed), FakeLambdaContext())
 
     assert first == again == {"batchItemFailures": []}
     sqs = boto3.client("sqs", region_name="us-east-1")

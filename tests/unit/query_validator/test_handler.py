@@ -14,10 +14,9 @@ import pytest
 from moto import mock_aws
 
 from contracts import MAX_QUERY_LENGTH, REGISTRY, SegmentQueryRejected, SegmentQueryValidated
-from services.common.clients import clients
 from services.common.settings import SettingsError, load_settings
 from services.query_validator import handler
-from services.query_validator.settings import Settings, get_settings
+from services.query_validator.settings import Settings
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
 
 PRIMARY = "8b2f6a1c9d3e4f5a6b7c8d9e0f1a2b3c"
@@ -35,13 +34,6 @@ ENVIRONMENT = {
     "ALLOWED_DATABASES": "due_eventdb, crm",
     "MONITORED_PROJECT_IDS": f"{PRIMARY},{SECOND}",
 }
-
-
-def _reset_caches() -> None:
-    get_settings.cache_clear()
-    handler._publisher.cache_clear()
-    handler._deployment.cache_clear()
-    clients.reset()
 
 
 @pytest.fixture
@@ -66,9 +58,7 @@ def bus(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         events.put_targets(
             Rule="outcomes", EventBusName="pinpoint-lake", Targets=[{"Id": "q", "Arn": queue_arn}]
         )
-        _reset_caches()
         yield queue
-        _reset_caches()
 
 
 def _published(queue: str) -> list[Any]:
@@ -100,7 +90,7 @@ def _request(envelope_id: str, data: dict[str, Any]) -> str:
 
 def test_every_request_is_answered_and_only_non_requests_fail(bus: str) -> None:
     good = _request("e-good", {"Query": GOOD_QUERY, "run_id": "clicked-1"})
-    response = handler.lambda_handler(
+    response = handler.lambda_handler.fresh()(
         sqs_batch(
             good,
             _request("e-star", {"query": "SELECT * FROM email_click"}),
@@ -135,8 +125,8 @@ def test_every_request_is_answered_and_only_non_requests_fail(bus: str) -> None:
 def test_a_redelivered_request_is_answered_with_the_same_event(bus: str) -> None:
     body = _request("e-1", {"query": GOOD_QUERY})
 
-    handler.lambda_handler(sqs_batch(body), FakeLambdaContext())
-    handler.lambda_handler(sqs_batch(body), FakeLambdaContext())
+    handler.lambda_handler.fresh()(sqs_batch(body), FakeLambdaContext())
+    handler.lambda_handler.fresh()(sqs_batch(body), FakeLambdaContext())
 
     first, again = _published(bus)
     assert isinstance(first, SegmentQueryValidated)

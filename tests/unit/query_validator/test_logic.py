@@ -3,7 +3,6 @@ does not fit its contract."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -237,7 +236,7 @@ def test_a_request_that_breaks_its_contract_is_rejected_with_coded_reasons(
 ) -> None:
     raw = raw_request(data)
 
-    rejected = answer_unreadable(raw, contract_error(raw), NOW)
+    rejected = answer_unreadable(contract_error(raw), NOW)
 
     assert isinstance(rejected, SegmentQueryRejected)
     assert rejected.data.request is None
@@ -247,7 +246,7 @@ def test_a_request_that_breaks_its_contract_is_rejected_with_coded_reasons(
     ]
     assert rejected.data.run_id == derived_run_id(ENVELOPE_ID)
     assert rejected.metadata.correlation_id == rejected.data.run_id
-    assert rejected == answer_unreadable(raw, contract_error(raw), NOW)  # redelivery
+    assert rejected == answer_unreadable(contract_error(raw), NOW)  # redelivery
 
 
 def test_an_unreadable_request_keeps_a_valid_run_id_and_event_id_of_its_own() -> None:
@@ -256,7 +255,7 @@ def test_an_unreadable_request_keeps_a_valid_run_id_and_event_id_of_its_own() ->
         metadata={"event_id": "user-event-9", "version": "1", "producer": "notebook"},
     )
 
-    rejected = answer_unreadable(raw, contract_error(raw), NOW)
+    rejected = answer_unreadable(contract_error(raw), NOW)
 
     assert rejected is not None
     assert rejected.data.run_id == "my-run-7"  # the requester can follow the run it named
@@ -277,7 +276,7 @@ def test_a_request_of_another_version_is_rejected_too() -> None:
         },
     )
 
-    rejected = answer_unreadable(raw, contract_error(raw), NOW)
+    rejected = answer_unreadable(contract_error(raw), NOW)
 
     assert rejected is not None
     assert [r.code for r in rejected.data.reasons] == ["REQUEST_INVALID"]
@@ -294,7 +293,7 @@ def test_a_request_of_another_version_is_rejected_too() -> None:
     ],
 )
 def test_what_is_not_a_request_is_left_to_the_dlq(raw: dict[str, Any] | None) -> None:
-    assert answer_unreadable(raw, InvalidEventError("broken"), NOW) is None
+    assert answer_unreadable(InvalidEventError("broken", raw=raw), NOW) is None
 
 
 def test_an_envelope_problem_is_reported_as_such() -> None:
@@ -302,7 +301,7 @@ def test_an_envelope_problem_is_reported_as_such() -> None:
     raw["detail"] = "not an object"
     error = contract_error(raw)
 
-    rejected = answer_unreadable(raw, error, NOW)
+    rejected = answer_unreadable(error, NOW)
 
     assert rejected is not None
     assert rejected.data.reasons[0].code in {"REQUEST_INVALID", "INVALID_REQUEST"}
@@ -314,7 +313,7 @@ def test_the_body_of_a_broken_message_is_parsed_like_the_handler_does() -> None:
     with pytest.raises(EventContractError) as caught:
         parse_record(body, [SegmentQueryRequested])
 
-    rejected = answer_unreadable(json.loads(body), caught.value, NOW)
+    rejected = answer_unreadable(caught.value, NOW)
     assert rejected is not None
     assert [r.code for r in rejected.data.reasons] == ["REQUEST_MISSING"]
 

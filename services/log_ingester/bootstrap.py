@@ -1,0 +1,43 @@
+"""log-ingester's composition root: settings in, the service's ports out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from contracts import Event
+from services.common.clients import AwsClients
+from services.common.publisher import EventPublisher
+from services.log_ingester.adapters import PinpointApiLister, S3LogFiles
+from services.log_ingester.logic import LogFiles, PinpointLister
+from services.log_ingester.settings import Settings
+
+Publish = Callable[[Sequence[Event]], object]
+
+
+@dataclass(frozen=True)
+class LogIngester:
+    log_files: LogFiles
+    lister: PinpointLister
+    publish: Publish
+    monitored: tuple[str, ...]
+    backfill_page_size: int
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    aws: AwsClients | None = None,
+    log_files: LogFiles | None = None,
+    lister: PinpointLister | None = None,
+    publish: Publish | None = None,
+) -> LogIngester:
+    settings = settings or Settings.from_environment()
+    aws = aws or AwsClients()
+    return LogIngester(
+        log_files=log_files or S3LogFiles(aws.s3),
+        lister=lister or PinpointApiLister(aws.pinpoint),
+        publish=publish or EventPublisher(settings.event_bus_name, aws.events).publish,
+        monitored=settings.monitored_project_ids,
+        backfill_page_size=settings.backfill_page_size,
+    )

@@ -1,0 +1,42 @@
+"""name-resolver's composition root: settings in, the service's ports out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from contracts import PinpointResourceResolved
+from services.common.clients import AwsClients
+from services.common.publisher import EventPublisher
+from services.name_resolver.adapters import PinpointApiResources
+from services.name_resolver.logic import BatchMemo, PinpointResources
+from services.name_resolver.settings import Settings
+
+Publish = Callable[[Sequence[PinpointResourceResolved]], object]
+
+
+@dataclass(frozen=True)
+class NameResolver:
+    resources: PinpointResources
+    publish: Publish
+
+    def for_batch(self, _: LambdaContext | None = None) -> NameResolver:
+        """The resolver of one batch: each distinct resource is read once in it."""
+        return replace(self, resources=BatchMemo(self.resources))
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    aws: AwsClients | None = None,
+    resources: PinpointResources | None = None,
+    publish: Publish | None = None,
+) -> NameResolver:
+    settings = settings or Settings.from_environment()
+    aws = aws or AwsClients()
+    return NameResolver(
+        resources=resources or PinpointApiResources(aws.pinpoint),
+        publish=publish or EventPublisher(settings.event_bus_name, aws.events).publish,
+    )
