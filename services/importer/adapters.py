@@ -18,10 +18,9 @@ from contracts import (
     SegmentQuerySucceeded,
 )
 from services.common.run_traces import RunTraceHeaders
+from services.common.targets.pinpoint.imports import ImportJobSpec, ImportJobView
 from services.importer.logic import (
     Ending,
-    ImportJobSpec,
-    ImportJobView,
     ImportRecord,
     ImportRefusedError,
     JobLookupError,

@@ -49,15 +49,20 @@ from contracts import (
     StartedImport,
     derived_event_id,
 )
+from services.common.targets.pinpoint.imports import (
+    PINPOINT_IMPORTS,
+    ImportJobSpec,
+    ImportJobView,
+    is_resource_id,
+)
 from services.importer.rows import InvalidResultError, RowReport, Sink, Source, check_rows
 
 IMPORT_FILE_NAME = "endpoints.csv"
 # Longer than the function's timeout: a younger claim may belong to a delivery still at work.
 CLAIM_LEASE = timedelta(minutes=15)
-MAX_IMPORT_BYTES = 1024**3  # Pinpoint imports at most 1 GB per job
+MAX_IMPORT_BYTES = PINPOINT_IMPORTS.limits.max_file_bytes
 MAX_FAILURE_SAMPLE = 20
 MAX_FAILURE_LENGTH = 1024
-_PINPOINT_ID_CHARS = frozenset("0123456789abcdef")
 
 Ending = EndpointImportCompleted | EndpointImportFailed
 
@@ -142,32 +147,6 @@ class ImportRecord:
     @property
     def application_id(self) -> str:
         return self.cause.data.application_id
-
-
-@dataclass(frozen=True)
-class ImportJobSpec:
-    """What CreateImportJob is asked for (Format CSV, RegisterEndpoints true)."""
-
-    s3_url: str
-    role_arn: str
-    segment_name: str | None = None
-    segment_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ImportJobView:
-    """What GetImportJob says of a job."""
-
-    job_id: str
-    status: str
-    total_processed: int = 0
-    total_failures: int = 0
-    failures: tuple[str, ...] = ()
-    segment_id: str | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status in {"COMPLETED", "FAILED"}
 
 
 class ResultFiles(Protocol):
@@ -444,7 +423,7 @@ def _job_outcome(
         reason = f"the Pinpoint import job {job_id} no longer exists"
         return _failed_job(record, now, reason), Result.FAILED
     failures = [text[:MAX_FAILURE_LENGTH] for text in job.failures[:MAX_FAILURE_SAMPLE]]
-    if job.status == "COMPLETED":
+    if job.succeeded:
         outcome = ImportOutcome.PARTIAL if job.total_failures > 0 else ImportOutcome.COMPLETE
         segment_id = _pinpoint_id(job.segment_id) or record.cause.data.request.segment_id
         completed = _completed(
@@ -454,7 +433,7 @@ def _job_outcome(
             record.counts,
             record.rejection_sample,
             import_job_id=job_id,
-            endpoints_imported=max(job.total_processed - job.total_failures, 0),
+            endpoints_imported=job.imported,
             pinpoint_failures=job.total_failures,
             pinpoint_failure_sample=failures,
             segment_id=segment_id,
@@ -477,9 +456,7 @@ def _job_outcome(
 
 
 def _pinpoint_id(value: str | None) -> str | None:
-    if value and len(value) == 32 and set(value) <= _PINPOINT_ID_CHARS:
-        return value
-    return None
+    return value if is_resource_id(value) else None
 
 
 # ---------------------------------------------------------------------------- events

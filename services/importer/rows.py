@@ -32,142 +32,68 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Protocol
 
 from contracts import ImportCounts, RowRejection
+from services.common.targets.imports import ImportColumn as Column
+from services.common.targets.imports import ImportVocabulary
+from services.common.targets.imports import ValueKind as Kind
+from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
 
-MAX_ATTRIBUTE_NAME = 50
-MAX_ATTRIBUTE_VALUE = 100
-MAX_VALUES_PER_ATTRIBUTE = 50
-MAX_CUSTOM_ATTRIBUTES = 250
-MAX_ENDPOINT_BYTES = 15 * 1024
-# Room for the fields Pinpoint adds to every stored endpoint (ApplicationId, CohortId,
-# CreationDate, EffectiveDate, EndpointStatus, OptOut): about 200 bytes, kept generous.
-ENDPOINT_ALLOWANCE = 512
 MAX_SAMPLE = 20
 CHUNK_SIZE = 1 << 20
 # No importable row comes near this (an endpoint is at most 15 KB); a longer one means a
 # quote that never closes, and reading on would hold the rest of the file in memory.
 MAX_PENDING_BYTES = 16 << 20
 
-CHANNEL_TYPES = (
-    "APNS_VOIP_SANDBOX",
-    "APNS_SANDBOX",
-    "APNS_VOIP",
-    "IN_APP",
-    "CUSTOM",
-    "BAIDU",
-    "EMAIL",
-    "VOICE",
-    "APNS",
-    "PUSH",
-    "GCM",
-    "ADM",
-    "SMS",
-)
-OPT_OUT_VALUES = ("NONE", "ALL")
-
-
-class Kind(Enum):
-    ID = "id"
-    TEXT = "text"
-    ATTRIBUTE = "attribute"  # one value of a (repeatable) Attributes/UserAttributes column
-    NUMBER = "number"
-    CHANNEL = "channel"
-    OPT_OUT = "opt_out"
-
 
 class InvalidResultError(ValueError):
     """The result file as a whole cannot be imported; the message says why (no values)."""
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str
-    path: tuple[str, ...]  # where the value goes in the endpoint (EndpointBatchItem form)
-    kind: Kind
-
-
-_TOP_LEVEL: dict[str, tuple[tuple[str, ...], Kind]] = {
-    "Id": (("Id",), Kind.ID),
-    "Address": (("Address",), Kind.TEXT),
-    "ChannelType": (("ChannelType",), Kind.CHANNEL),
-    "OptOut": (("OptOut",), Kind.OPT_OUT),
-    "EffectiveDate": (("EffectiveDate",), Kind.TEXT),
-    "EndpointStatus": (("EndpointStatus",), Kind.TEXT),
-    "RequestId": (("RequestId",), Kind.TEXT),
-    "User.UserId": (("User", "UserId"), Kind.TEXT),
-    "Location.Latitude": (("Location", "Latitude"), Kind.NUMBER),
-    "Location.Longitude": (("Location", "Longitude"), Kind.NUMBER),
-    **{
-        f"Location.{name}": (("Location", name), Kind.TEXT)
-        for name in ("City", "Country", "PostalCode", "Region")
-    },
-    **{
-        f"Demographic.{name}": (("Demographic", name), Kind.TEXT)
-        for name in (
-            "AppVersion",
-            "Locale",
-            "Make",
-            "Model",
-            "ModelVersion",
-            "Platform",
-            "PlatformVersion",
-            "Timezone",
-        )
-    },
-}
-# Open-ended columns: prefix -> (path to the map, kind of its values)
-_ATTRIBUTE_PREFIXES: dict[str, tuple[tuple[str, ...], Kind]] = {
-    "Attributes.": (("Attributes",), Kind.ATTRIBUTE),
-    "Metrics.": (("Metrics",), Kind.NUMBER),
-    "User.UserAttributes.": (("User", "UserAttributes"), Kind.ATTRIBUTE),
-}
-
-
-def parse_header(header: Sequence[str]) -> list[Column]:
-    """The columns of a result header, or InvalidResultError (Pinpoint would fail the job)."""
+def parse_header(
+    header: Sequence[str], vocabulary: ImportVocabulary = PINPOINT_IMPORTS
+) -> list[Column]:
+    """The columns of a result header, or InvalidResultError (the target would fail the job)."""
     if not header or header == [""]:
         raise InvalidResultError("the result file has no header row")
-    columns = [_column(name) for name in header]
+    columns = [_column(name, vocabulary) for name in header]
     seen: set[str] = set()
     for column in columns:
         if column.kind is not Kind.ATTRIBUTE and column.header in seen:
             raise InvalidResultError(f"column {column.header!r} appears more than once")
         seen.add(column.header)
+    target, limits = vocabulary.target, vocabulary.limits
     if not any(column.kind is Kind.ID for column in columns):
-        raise InvalidResultError("the result has no Id column (Pinpoint updates need one)")
-    custom = {column.path for column in columns if len(column.path) > 1 and _is_custom(column)}
-    if len(custom) > MAX_CUSTOM_ATTRIBUTES:
         raise InvalidResultError(
-            f"the result has {len(custom)} custom attribute columns; a Pinpoint project "
-            f"holds at most {MAX_CUSTOM_ATTRIBUTES}"
+            f"the result has no {vocabulary.id_column} column ({target} updates need one)"
+        )
+    custom = {column.path for column in columns if column.family is not None}
+    if len(custom) > limits.max_custom_attributes:
+        raise InvalidResultError(
+            f"the result has {len(custom)} custom attribute columns; a {target} project "
+            f"holds at most {limits.max_custom_attributes}"
         )
     return columns
 
 
-def _is_custom(column: Column) -> bool:
-    return column.path[:-1] in {("Attributes",), ("Metrics",), ("User", "UserAttributes")}
-
-
-def _column(header: str) -> Column:
-    if header in _TOP_LEVEL:
-        path, kind = _TOP_LEVEL[header]
-        return Column(header, path, kind)
-    for prefix, (path, kind) in _ATTRIBUTE_PREFIXES.items():
-        name = header.removeprefix(prefix)
-        if header.startswith(prefix) and name:
-            if len(name) > MAX_ATTRIBUTE_NAME:
-                raise InvalidResultError(
-                    f"the attribute name in column {header!r} is longer than "
-                    f"{MAX_ATTRIBUTE_NAME} characters"
-                )
-            return Column(header, (*path, name), kind)
-    raise InvalidResultError(
-        f"column {header!r} is not a Pinpoint endpoint field (names are case sensitive "
-        "and use dot notation)"
-    )
+def _column(header: str, vocabulary: ImportVocabulary) -> Column:
+    column = vocabulary.column(header)
+    if column is not None and column.family is not None:
+        name = column.attribute_name or ""
+        if not name:
+            column = None  # "Attributes." names no attribute: not a column
+        elif len(name) > vocabulary.limits.max_attribute_name:
+            raise InvalidResultError(
+                f"the attribute name in column {header!r} is longer than "
+                f"{vocabulary.limits.max_attribute_name} characters"
+            )
+    if column is None:
+        raise InvalidResultError(
+            f"column {header!r} is not a {vocabulary.target} import column (names are case "
+            "sensitive and use dot notation)"
+        )
+    return column
 
 
 # ---------------------------------------------------------------------------- row checks
@@ -181,14 +107,13 @@ class Problem:
 
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
-_CHANNEL_SET = frozenset(CHANNEL_TYPES)
-_OPT_OUT_SET = frozenset(OPT_OUT_VALUES)
 
 
 @dataclass(frozen=True)
 class Plan:
     """What the checks need to know of one header, worked out once."""
 
+    vocabulary: ImportVocabulary
     columns: list[Column]
     repeated: dict[tuple[str, ...], int]  # attribute path -> columns carrying it (if > 50)
     max_line_bytes: int  # a record no longer than this cannot make a too-large endpoint
@@ -201,23 +126,31 @@ class Plan:
     opt_outs: tuple[int, ...]
 
     @classmethod
-    def for_header(cls, header: Sequence[str], *, fast: bool = True) -> Plan:
-        columns = parse_header(header)
+    def for_header(
+        cls,
+        header: Sequence[str],
+        *,
+        fast: bool = True,
+        vocabulary: ImportVocabulary = PINPOINT_IMPORTS,
+    ) -> Plan:
+        limits = vocabulary.limits
+        columns = parse_header(header, vocabulary)
         counts: dict[tuple[str, ...], int] = {}
         for column in columns:
             counts[column.path] = counts.get(column.path, 0) + 1
-        repeated = {path: n for path, n in counts.items() if n > MAX_VALUES_PER_ATTRIBUTE}
+        repeated = {path: n for path, n in counts.items() if n > limits.max_values_per_attribute}
         # Each byte of a value takes at most 6 bytes in the endpoint's JSON (\\uXXXX), and
         # the record's length bounds the bytes of its values; see _endpoint_bytes.
-        skeleton = _endpoint_bytes(columns, ["x"] * len(columns), numbers=False)
-        max_line_bytes = (MAX_ENDPOINT_BYTES - skeleton) // 6
+        skeleton = _endpoint_bytes(vocabulary, columns, ["x"] * len(columns), numbers=False)
+        max_line_bytes = (limits.max_record_bytes - skeleton) // 6
         use_fast = fast and not repeated and max_line_bytes > 0
-        pattern = _fast_pattern(columns, max_line_bytes) if use_fast else None
+        pattern = _fast_pattern(vocabulary, columns, max_line_bytes) if use_fast else None
 
         def positions(kind: Kind) -> tuple[int, ...]:
             return tuple(i for i, column in enumerate(columns) if column.kind is kind)
 
         return cls(
+            vocabulary,
             columns,
             repeated,
             max_line_bytes,
@@ -276,7 +209,8 @@ def _problem(plan: Plan, record: bytes) -> Problem | None:  # noqa: PLR0911, PLR
     cells = _PARSER.cells(text)
     if cells is None:
         return Problem("MALFORMED_ROW", None, "the row is not valid CSV")
-    columns = plan.columns
+    columns, target, limits = plan.columns, plan.vocabulary.target, plan.vocabulary.limits
+    allowed = plan.vocabulary.allowed_values
     if not cells:
         cells = [""] * len(columns)  # a blank line: every value NULL
     if len(cells) != len(columns):
@@ -294,24 +228,25 @@ def _problem(plan: Plan, record: bytes) -> Problem | None:  # noqa: PLR0911, PLR
                     "LINE_BREAK_OR_TAB", column.header, "the value contains a line break or a tab"
                 )
     for i in plan.attributes:
-        if len(cells[i]) > MAX_ATTRIBUTE_VALUE:
+        if len(cells[i]) > limits.max_attribute_value:
             return Problem(
                 "VALUE_TOO_LONG",
                 columns[i].header,
-                f"the value is {len(cells[i])} characters; Pinpoint allows {MAX_ATTRIBUTE_VALUE}",
+                f"the value is {len(cells[i])} characters; {target} allows "
+                f"{limits.max_attribute_value}",
             )
     for i in plan.numbers:
         if cells[i] and not _is_finite_number(cells[i]):
             return Problem("NOT_A_NUMBER", columns[i].header, "the value is not a finite number")
     for i in plan.channels:
-        if cells[i] and cells[i] not in _CHANNEL_SET:
+        if cells[i] and cells[i] not in allowed[Kind.CHANNEL]:
             return Problem(
                 "INVALID_CHANNEL_TYPE",
                 columns[i].header,
-                "the value is not a Pinpoint channel type",
+                f"the value is not a {target} channel type",
             )
     for i in plan.opt_outs:
-        if cells[i] and cells[i] not in _OPT_OUT_SET:
+        if cells[i] and cells[i] not in allowed[Kind.OPT_OUT]:
             return Problem(
                 "INVALID_OPT_OUT", columns[i].header, "the value is neither ALL nor NONE"
             )
@@ -320,12 +255,13 @@ def _problem(plan: Plan, record: bytes) -> Problem | None:  # noqa: PLR0911, PLR
         if problem is not None:
             return problem
     if len(record) > plan.max_line_bytes:
-        size = _endpoint_bytes(columns, cells)
-        if size > MAX_ENDPOINT_BYTES:
+        size = _endpoint_bytes(plan.vocabulary, columns, cells)
+        if size > limits.max_record_bytes:
             return Problem(
                 "ENDPOINT_TOO_LARGE",
                 None,
-                f"the endpoint would be about {size} bytes; Pinpoint allows {MAX_ENDPOINT_BYTES}",
+                f"the endpoint would be about {size} bytes; {target} allows "
+                f"{limits.max_record_bytes}",
             )
     return None
 
@@ -340,20 +276,25 @@ def _too_many_values(plan: Plan, cells: Sequence[str]) -> Problem | None:
             cell for column, cell in zip(plan.columns, cells, strict=True) if column.path == path
         ]
         count = sum(1 for cell in values if cell)
-        if count > MAX_VALUES_PER_ATTRIBUTE:
+        most = plan.vocabulary.limits.max_values_per_attribute
+        if count > most:
             header = next(column.header for column in plan.columns if column.path == path)
             return Problem(
                 "TOO_MANY_VALUES",
                 header,
-                f"{count} values; Pinpoint allows {MAX_VALUES_PER_ATTRIBUTE} per attribute",
+                f"{count} values; {plan.vocabulary.target} allows {most} per attribute",
             )
     return None
 
 
 def _endpoint_bytes(
-    columns: Sequence[Column], cells: Sequence[str], *, numbers: bool = True
+    vocabulary: ImportVocabulary,
+    columns: Sequence[Column],
+    cells: Sequence[str],
+    *,
+    numbers: bool = True,
 ) -> int:
-    """The endpoint's JSON size as Pinpoint counts it, with room for the fields it adds."""
+    """The record's JSON size as the target counts it, with room for the fields it adds."""
     item: dict[str, Any] = {}
     for column, cell in zip(columns, cells, strict=True):
         if not cell:
@@ -368,33 +309,42 @@ def _endpoint_bytes(
             target[leaf] = float(cell)
         else:
             target[leaf] = cell
-    return len(json.dumps(item, separators=(",", ":"))) + ENDPOINT_ALLOWANCE
+    return len(json.dumps(item, separators=(",", ":"))) + vocabulary.limits.record_allowance
 
 
 # ---------------------------------------------------------------------------- fast path
 
-_FAST_FIELDS = {
-    Kind.ID: rb'"[^"\s][^"\t\r\n]*+"',
-    # Values with embedded (doubled) quotes take the exact path.
-    Kind.TEXT: rb'(?:"[^"\t\r\n]*+"|)',
-    Kind.ATTRIBUTE: rb'(?:"[^"\t\r\n]{0,%d}+"|)' % MAX_ATTRIBUTE_VALUE,
-    # Numbers as Athena renders them (42, -0.5, 1.0E10, 2.5E-7). At most 40 digits each
-    # side of the point and a two-digit exponent: always finite.
-    Kind.NUMBER: rb'(?:"-?[0-9]{1,40}+(?:\.[0-9]{1,40}+)?(?:E-?[0-9]{1,2}+)?"|)',
-    Kind.CHANNEL: rb'(?:"(?:' + b"|".join(c.encode() for c in CHANNEL_TYPES) + rb')?"|)',
-    Kind.OPT_OUT: rb'(?:"(?:' + b"|".join(v.encode() for v in OPT_OUT_VALUES) + rb')?"|)',
-}
+
+def _fast_fields(vocabulary: ImportVocabulary) -> dict[Kind, bytes]:
+    def one_of(kind: Kind) -> bytes:
+        values = sorted(vocabulary.allowed_values.get(kind, ()), key=lambda v: (-len(v), v))
+        return rb'(?:"(?:' + b"|".join(re.escape(v.encode()) for v in values) + rb')?"|)'
+
+    return {
+        Kind.ID: rb'"[^"\s][^"\t\r\n]*+"',
+        # Values with embedded (doubled) quotes take the exact path.
+        Kind.TEXT: rb'(?:"[^"\t\r\n]*+"|)',
+        Kind.ATTRIBUTE: rb'(?:"[^"\t\r\n]{0,%d}+"|)' % vocabulary.limits.max_attribute_value,
+        # Numbers as Athena renders them (42, -0.5, 1.0E10, 2.5E-7). At most 40 digits each
+        # side of the point and a two-digit exponent: always finite.
+        Kind.NUMBER: rb'(?:"-?[0-9]{1,40}+(?:\.[0-9]{1,40}+)?(?:E-?[0-9]{1,2}+)?"|)',
+        Kind.CHANNEL: one_of(Kind.CHANNEL),
+        Kind.OPT_OUT: one_of(Kind.OPT_OUT),
+    }
 
 
-def _fast_pattern(columns: Sequence[Column], max_line_bytes: int) -> re.Pattern[bytes]:
+def _fast_pattern(
+    vocabulary: ImportVocabulary, columns: Sequence[Column], max_line_bytes: int
+) -> re.Pattern[bytes]:
     """Matches a run of records that certainly pass: one line each, every check met.
 
     Byte lengths stand in for character lengths (a value of at most 100 bytes has at most
     100 characters); a record the pattern stops at is checked exactly by ``_problem``.
     """
+    fields = _fast_fields(vocabulary)
     record = (
         rb"(?=[^\n]{0,%d}+\n)" % max_line_bytes
-        + b",".join(_FAST_FIELDS[column.kind] for column in columns)
+        + b",".join(fields[column.kind] for column in columns)
         + b"\n"
     )
     return re.compile(rb"(?:" + record + rb")*+")
@@ -532,7 +482,12 @@ def _record_end(data: bytes, pos: int, limit: int, *, at_end: bool) -> int | Non
 
 
 def check_rows(
-    source: Source, sink: Sink, *, chunk_size: int = CHUNK_SIZE, fast: bool = True
+    source: Source,
+    sink: Sink,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    fast: bool = True,
+    vocabulary: ImportVocabulary = PINPOINT_IMPORTS,
 ) -> RowReport:
     """Check every row of an Athena result, writing the importable ones (with a header).
 
@@ -550,7 +505,7 @@ def check_rows(
         data += chunk
     if header_end is None:
         header_end = len(data)  # no header, or one whose quotes never close
-    plan = Plan.for_header(_header(data[:header_end]), fast=fast)
+    plan = Plan.for_header(_header(data[:header_end]), fast=fast, vocabulary=vocabulary)
     report = RowReport()
     copier = _Copier(plan, sink, report)
     copier.write(_header_line(plan.columns))

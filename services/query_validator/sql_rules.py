@@ -56,12 +56,8 @@ from sqlglot.optimizer.scope import traverse_scope
 from sqlglot.tokenizer_core import Token, TokenType
 
 from contracts import Rejection
-from services.query_validator.columns import (
-    ID_COLUMN,
-    IMPORT_COLUMNS_HELP,
-    ColumnClass,
-    classify_column,
-)
+from services.common.targets.imports import ImportColumn, ImportVocabulary
+from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
 
 DIALECT = "athena"
 DEFAULT_CATALOG = "AwsDataCatalog"
@@ -107,8 +103,11 @@ class ValidationPolicy:
     catalog: str = DEFAULT_CATALOG
     default_database: str = DEFAULT_DATABASE
     allowed_databases: frozenset[str] | None = None
-    max_attribute_name_length: int = 50
-    max_custom_attributes: int = 250
+    # The import target's columns and limits (services.common.targets): the importer checks
+    # rows against the same vocabulary.
+    vocabulary: ImportVocabulary = PINPOINT_IMPORTS
+    max_attribute_name_length: int = PINPOINT_IMPORTS.limits.max_attribute_name
+    max_custom_attributes: int = PINPOINT_IMPORTS.limits.max_custom_attributes
 
     def __post_init__(self) -> None:
         if self.allowed_databases is not None:
@@ -413,12 +412,15 @@ def _check_output(query: exp.Expr, policy: ValidationPolicy) -> tuple[list[str],
 
 
 def _check_column_names(columns: list[str], policy: ValidationPolicy) -> Iterator[Rejection]:
-    if ID_COLUMN not in columns:
+    vocabulary = policy.vocabulary
+    if vocabulary.id_column not in columns:
+        id_column = vocabulary.id_column
         yield rejection(
             RejectionCode.MISSING_ID_COLUMN,
-            "the output has no 'Id' column (the endpoint id; spelled exactly 'Id')",
+            f"the output has no '{id_column}' column (the endpoint id; spelled exactly "
+            f"'{id_column}')",
         )
-    # Pinpoint takes a repeated attribute column as several values of one attribute, but
+    # A repeated attribute column is several values of one attribute to Pinpoint, but
     # duplicates are refused: a repeated name is far more often a copy-paste slip than a
     # multi-value attribute, and names that differ only in case are the same to Athena.
     spellings: dict[str, list[str]] = {}
@@ -433,49 +435,52 @@ def _check_column_names(columns: list[str], policy: ValidationPolicy) -> Iterato
                 "column names must be unique, whatever their letter case",
             )
     attributes: set[tuple[str, str]] = set()
-    for column in dict.fromkeys(columns):
-        classified = classify_column(column)
-        yield from _check_column(classified, policy)
-        if classified.attribute is not None and classified.attribute.name:
-            attributes.add((classified.attribute.family.value, classified.attribute.name))
+    for name in dict.fromkeys(columns):
+        import_column = vocabulary.column(name)
+        yield from _check_column(name, import_column, policy)
+        if import_column is not None and import_column.family and import_column.attribute_name:
+            attributes.add((import_column.family, import_column.attribute_name))
     if len(attributes) > policy.max_custom_attributes:
+        families = ", ".join(prefix.rstrip(".") for prefix in vocabulary.families)
         yield rejection(
             RejectionCode.TOO_MANY_ATTRIBUTES,
-            f"the query sets {len(attributes)} custom attributes; a Pinpoint project holds at "
-            f"most {policy.max_custom_attributes} (Attributes, Metrics and UserAttributes "
-            "together)",
+            f"the query sets {len(attributes)} custom attributes; a {vocabulary.target} "
+            f"project holds at most {policy.max_custom_attributes} ({families} together)",
         )
 
 
-def _check_column(classified: ColumnClass, policy: ValidationPolicy) -> Iterator[Rejection]:
-    column = classified.column
-    if not classified.known:
-        if classified.spelled_as is not None:
+def _check_column(
+    name: str, column: ImportColumn | None, policy: ValidationPolicy
+) -> Iterator[Rejection]:
+    target = policy.vocabulary.target
+    if column is None:
+        spelled_as = policy.vocabulary.spelled_as(name)
+        if spelled_as is not None:
             yield rejection(
                 RejectionCode.COLUMN_CASE_MISMATCH,
-                f"column '{_shorten(column)}' must be spelled "
-                f"'{_shorten(classified.spelled_as)}': Pinpoint's header is case-sensitive",
+                f"column '{_shorten(name)}' must be spelled "
+                f"'{_shorten(spelled_as)}': {target}'s header is case-sensitive",
             )
         else:
             yield rejection(
                 RejectionCode.UNKNOWN_COLUMN,
-                f"column '{_shorten(column)}' is not a Pinpoint import column "
-                f"({IMPORT_COLUMNS_HELP})",
+                f"column '{_shorten(name)}' is not a {target} import column "
+                f"({policy.vocabulary.columns_help})",
             )
         return
-    attribute = classified.attribute
+    attribute = column.attribute_name
     if attribute is None:
         return
-    if not attribute.name.strip():
+    if not attribute.strip():
         yield rejection(
             RejectionCode.ATTRIBUTE_NAME_INVALID,
-            f"column '{_shorten(column)}' names no attribute after '{attribute.family.value}'",
+            f"column '{_shorten(name)}' names no attribute after '{column.family}'",
         )
-    elif len(attribute.name) > policy.max_attribute_name_length:
+    elif len(attribute) > policy.max_attribute_name_length:
         yield rejection(
             RejectionCode.ATTRIBUTE_NAME_TOO_LONG,
-            f"attribute name '{_shorten(attribute.name)}' has {len(attribute.name)} "
-            f"characters; Pinpoint allows {policy.max_attribute_name_length}",
+            f"attribute name '{_shorten(attribute)}' has {len(attribute)} "
+            f"characters; {target} allows {policy.max_attribute_name_length}",
         )
 
 

@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from contracts import Event
+from services.common.targets.pinpoint.imports import ImportJobSpec, ImportJobView
 from services.importer.logic import (
     Ending,
-    ImportJobSpec,
-    ImportJobView,
     ImportRecord,
     ImportRefusedError,
     JobLookupError,

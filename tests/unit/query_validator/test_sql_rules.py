@@ -8,12 +8,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from services.query_validator.columns import (
-    FIXED_COLUMNS,
-    IMPORT_COLUMNS_HELP,
-    AttributeFamily,
-    classify_column,
-)
+from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
 from services.query_validator.sql_rules import (
     MAX_MESSAGE_LENGTH,
     RejectionCode,
@@ -148,20 +143,24 @@ def test_attribute_limits_come_from_the_policy() -> None:
 
 
 def test_columns_are_classified_as_pinpoints_import_reads_them() -> None:
-    assert classify_column("Id").known
-    assert classify_column("Id").attribute is None
-    user_attribute = classify_column("User.UserAttributes.Plan").attribute
+    vocabulary = PINPOINT_IMPORTS
+    identity = vocabulary.column("Id")
+    assert identity is not None
+    assert identity.attribute_name is None
+    user_attribute = vocabulary.column("User.UserAttributes.Plan")
     assert user_attribute is not None
-    assert user_attribute.family is AttributeFamily.USER_ATTRIBUTES
-    assert user_attribute.name == "Plan"
-    assert classify_column("User.UserId").attribute is None
-    assert classify_column("Demographic.timezone").spelled_as == "Demographic.Timezone"
-    assert classify_column("metrics.Score").spelled_as == "Metrics.Score"
-    assert classify_column("endpoint_id").spelled_as is None
-    assert not classify_column("endpoint_id").known
+    assert user_attribute.family == "User.UserAttributes."
+    assert user_attribute.attribute_name == "Plan"
+    user_id = vocabulary.column("User.UserId")
+    assert user_id is not None
+    assert user_id.attribute_name is None
+    assert vocabulary.spelled_as("Demographic.timezone") == "Demographic.Timezone"
+    assert vocabulary.spelled_as("metrics.Score") == "Metrics.Score"
+    assert vocabulary.spelled_as("endpoint_id") is None
+    assert vocabulary.column("endpoint_id") is None
 
 
 def test_the_help_text_names_every_fixed_column() -> None:
-    for column in FIXED_COLUMNS:
+    for column in PINPOINT_IMPORTS.fixed:
         family, _, field = column.partition(".")
-        assert (field or family) in IMPORT_COLUMNS_HELP
+        assert (field or family) in PINPOINT_IMPORTS.columns_help

@@ -1,0 +1,93 @@
+"""The import port: what a target's import file may carry, and its limits.
+
+The query validator (which output columns a query may have) and the importer (which rows
+pass before they are sent) read the same vocabulary, so they cannot drift apart: a column
+the validator admits is one the importer can write, and the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class ValueKind(Enum):
+    """How a column's values are checked."""
+
+    ID = "id"
+    TEXT = "text"
+    ATTRIBUTE = "attribute"  # one value of a (repeatable) custom attribute column
+    NUMBER = "number"
+    CHANNEL = "channel"
+    OPT_OUT = "opt_out"
+
+
+@dataclass(frozen=True)
+class ImportColumn:
+    """One column of an import file: where its value goes, and how it is checked."""
+
+    header: str
+    path: tuple[str, ...]  # where the value goes in the target's record
+    kind: ValueKind
+    family: str | None = None  # the prefix of a custom attribute column, e.g. "Attributes."
+
+    @property
+    def attribute_name(self) -> str | None:
+        """The custom attribute's name (None for a fixed column)."""
+        return None if self.family is None else self.header.removeprefix(self.family)
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    max_attribute_name: int
+    max_attribute_value: int
+    max_values_per_attribute: int
+    max_custom_attributes: int  # distinct custom attribute names, all families together
+    max_record_bytes: int  # one stored record (an endpoint, a profile)
+    record_allowance: int  # bytes the target adds to every stored record
+    max_file_bytes: int  # one import file
+
+
+@dataclass(frozen=True)
+class ImportVocabulary:
+    """The columns and limits of one target's import file.
+
+    Headers are case-sensitive. `fixed` names the fixed columns; `families` the prefixes of
+    custom attribute columns (prefix -> path of the map and the kind of its values).
+    """
+
+    target: str  # named in every reason ("Pinpoint")
+    id_column: str
+    fixed: Mapping[str, tuple[tuple[str, ...], ValueKind]]
+    families: Mapping[str, tuple[tuple[str, ...], ValueKind]]
+    allowed_values: Mapping[ValueKind, frozenset[str]]
+    limits: ImportLimits
+    columns_help: str  # how a rejection lists the columns an analyst may use
+    _by_lowercase: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        lowered = {name.lower(): name for name in self.fixed}
+        object.__setattr__(self, "_by_lowercase", lowered)
+
+    def column(self, header: str) -> ImportColumn | None:
+        """The column `header` names; None when the target has no such column. A custom
+        attribute column is returned even when its name is empty or too long: the caller
+        says what is wrong with it."""
+        if header in self.fixed:
+            path, kind = self.fixed[header]
+            return ImportColumn(header, path, kind)
+        for prefix, (path, kind) in self.families.items():
+            if header.startswith(prefix):
+                return ImportColumn(header, (*path, header.removeprefix(prefix)), kind, prefix)
+        return None
+
+    def spelled_as(self, header: str) -> str | None:
+        """The column `header` would be in another letter case, if any."""
+        lowered = header.lower()
+        if lowered in self._by_lowercase:
+            return self._by_lowercase[lowered]
+        for prefix in self.families:
+            if lowered.startswith(prefix.lower()):
+                return prefix + header[len(prefix) :]
+        return None
