@@ -35,7 +35,6 @@ from infra.local.pinpoint import PinpointEmulator
 from services.common.clients import clients
 from services.importer import handler as importer_handler
 from services.importer.adapters import (
-    STATUS_INDEX,
     DynamoImportLedger,
     PinpointImportJobs,
     S3ResultFiles,
@@ -50,6 +49,7 @@ from services.importer.logic import (
 )
 from services.importer.settings import get_settings
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
+from tests.fixtures.tables import create_template_table
 
 from .fakes import Published
 
@@ -121,26 +121,7 @@ def cloud() -> Iterator[Cloud]:
 
 
 def _create_ledger_table() -> None:
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "run_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "run_id", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-            {"AttributeName": "deadline", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": STATUS_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "deadline", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_template_table(boto3.client("dynamodb", region_name=REGION), "ImportRunsTable", TABLE)
 
 
 def succeeded_event(cloud: Cloud, result_location: str, **request: Any) -> dict[str, Any]:
