@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts import PROJECT_EVENTS
-from infra.local.template import load_template
+from infra.local.template.loader import load_template
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "infra" / "template.yaml"
 _AWS_SOURCES = {

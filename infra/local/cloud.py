@@ -29,7 +29,9 @@ from infra.local.resources import Deployment, deploy
 from infra.local.runtime import Invocation, LocalRuntime
 from infra.local.speedups import MotoSpeedups
 from infra.local.subscriptions import Subscription, subscribe
-from infra.local.template import StackModel, StackSettings, TranslatedTemplate, load_stack_template
+from infra.local.template.naming import StackSettings
+from infra.local.template.stack import StackModel
+from infra.local.template.translation import TranslatedTemplate, load_stack_template
 from infra.local.xray import XRayCapture
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"

@@ -29,7 +29,9 @@ from infra.local.runtime import (
     Target,
 )
 from infra.local.schedule import parse_schedule
-from infra.local.template import StackModel, TranslatedTemplate, event_bus_name_of
+from infra.local.template.naming import event_bus_name_of
+from infra.local.template.stack import StackModel
+from infra.local.template.translation import TranslatedTemplate
 
 JsonDict = dict[str, Any]
 

@@ -12,6 +12,7 @@ from moto import mock_aws
 from contracts import CatalogEntryChanged, ResourceType, SegmentType
 from services.catalog_writer.adapters import DynamoCatalogStore
 from services.catalog_writer.logic import Outcome, apply_resolution
+from tests.fixtures.tables import create_template_table
 from tests.unit.catalog_writer.test_logic import APP, CAMPAIGN, SEGMENT, resolved
 
 
@@ -21,13 +22,8 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        for table in ("campaigns-journeys", "segments"):
-            client.create_table(
-                TableName=table,
-                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
+        create_template_table(client, "CampaignJourneyTable", "campaigns-journeys")
+        create_template_table(client, "SegmentTable", "segments")
         yield client
 
 

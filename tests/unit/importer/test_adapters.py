@@ -20,7 +20,6 @@ from contracts import (
 )
 from contracts.examples import example_event
 from services.importer.adapters import (
-    STATUS_INDEX,
     DynamoImportLedger,
     S3ResultFiles,
 )
@@ -32,6 +31,7 @@ from services.importer.logic import (
     _completed,
     _failed,
 )
+from tests.fixtures.tables import create_template_table
 
 REGION = "us-east-1"
 BUCKET = "results"
@@ -135,26 +135,7 @@ def test_a_file_whose_writing_fails_is_not_left_behind(s3: Any) -> None:
 @pytest.fixture
 def dynamodb(aws: None) -> Any:
     client = boto3.client("dynamodb", region_name=REGION)
-    client.create_table(
-        TableName="imports",
-        KeySchema=[{"AttributeName": "run_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "run_id", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-            {"AttributeName": "deadline", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": STATUS_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "deadline", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_template_table(client, "ImportRunsTable", "imports")
     return client
 
 

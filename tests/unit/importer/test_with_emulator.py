@@ -33,9 +33,6 @@ from infra.local.athena.csv_format import csv_line
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import PinpointEmulator
 from services.importer import handler as importer_handler
-from services.importer.adapters import (
-    STATUS_INDEX,
-)
 from services.importer.bootstrap import bootstrap
 from services.importer.logic import (
     ImportPlacement,
@@ -47,6 +44,7 @@ from services.importer.logic import (
 )
 from services.importer.settings import Settings
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
+from tests.fixtures.tables import create_template_table
 
 from .fakes import Published
 
@@ -116,26 +114,7 @@ def cloud() -> Iterator[Cloud]:
 
 
 def _create_ledger_table() -> None:
-    boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "run_id", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "run_id", "AttributeType": "S"},
-            {"AttributeName": "status", "AttributeType": "S"},
-            {"AttributeName": "deadline", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": STATUS_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "deadline", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_template_table(boto3.client("dynamodb", region_name=REGION), "ImportRunsTable", TABLE)
 
 
 def succeeded_event(cloud: Cloud, result_location: str, **request: Any) -> dict[str, Any]:

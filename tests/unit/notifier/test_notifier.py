@@ -24,6 +24,7 @@ from contracts.examples import RUN_ID, example_event
 from services.notifier import handler as notifier_handler
 from services.notifier.logic import notification_for, shorten, subject_line
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
+from tests.fixtures.tables import create_template_table
 
 
 def parsed(model: type[Event], **data: Any) -> Any:
@@ -119,11 +120,10 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
             Endpoint=queue_arn,
             Attributes={"FilterPolicy": json.dumps({"outcome": ["partial", "import_failed"]})},
         )
-        boto3.client("dynamodb", region_name="us-east-1").create_table(
-            TableName="idempotency",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
+        create_template_table(
+            boto3.client("dynamodb", region_name="us-east-1"),
+            "NotificationIdempotencyTable",
+            "idempotency",
         )
         monkeypatch.setenv("NOTIFICATION_TOPIC_ARN", topic)
         yield queue

@@ -22,7 +22,7 @@ from contracts import (
     SegmentQueryValidated,
 )
 from contracts.examples import example_event
-from services.query_runner.adapters import STATUS_INDEX, DynamoRunLedger
+from services.query_runner.adapters import DynamoRunLedger
 from services.query_runner.logic import (
     Execution,
     Ports,
@@ -36,6 +36,7 @@ from services.query_runner.logic import (
     start_run,
     stop_overdue,
 )
+from tests.fixtures.tables import create_template_table
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 PLACEMENT = QueryPlacement(
@@ -267,26 +268,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="runs",
-            KeySchema=[{"AttributeName": "run_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[
-                {"AttributeName": "run_id", "AttributeType": "S"},
-                {"AttributeName": "status", "AttributeType": "S"},
-                {"AttributeName": "deadline", "AttributeType": "S"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": STATUS_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "status", "KeyType": "HASH"},
-                        {"AttributeName": "deadline", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_template_table(client, "QueryRunsTable", "runs")
         yield client
 
 
