@@ -10,6 +10,7 @@ from services.catalog_backfill.adapters import send_response
 from services.catalog_backfill.logic import Publish
 from services.catalog_backfill.settings import Settings
 from services.common.clients import AwsClients
+from services.common.function import given
 from services.common.publisher import EventPublisher
 
 
@@ -29,6 +30,6 @@ def bootstrap(
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
     return CatalogBackfill(
-        publish=publish or EventPublisher(settings.event_bus_name, aws.events).publish,
-        respond=respond or send_response,
+        publish=given(publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish),
+        respond=given(respond, lambda: send_response),
     )

@@ -8,6 +8,7 @@ from services.catalog_writer.adapters import DynamoCatalogStore
 from services.catalog_writer.logic import CatalogStore, Publish
 from services.catalog_writer.settings import Settings
 from services.common.clients import AwsClients
+from services.common.function import given
 from services.common.publisher import EventPublisher
 
 
@@ -27,11 +28,13 @@ def bootstrap(
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
     return CatalogWriter(
-        store=store
-        or DynamoCatalogStore(
-            aws.dynamodb,
-            campaign_journey_table=settings.campaign_journey_table,
-            segment_table=settings.segment_table,
+        store=given(
+            store,
+            lambda: DynamoCatalogStore(
+                aws.dynamodb,
+                campaign_journey_table=settings.campaign_journey_table,
+                segment_table=settings.segment_table,
+            ),
         ),
-        publish=publish or EventPublisher(settings.event_bus_name, aws.events).publish,
+        publish=given(publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish),
     )

@@ -47,6 +47,15 @@ ResultT = TypeVar("ResultT")
 InvalidEventRoute = Callable[[ServiceT, EventContractError], None]
 
 
+PortT = TypeVar("PortT")
+
+
+def given(port: PortT | None, build: Callable[[], PortT]) -> PortT:
+    """The port a test handed the composition root, else the real one (built by `build`).
+    `is None`, not `or`: a fake may be falsy (an empty list of published events)."""
+    return build() if port is None else port
+
+
 @dataclass(frozen=True)
 class Route(Generic[ServiceT]):
     """Events of `model` go to `handle(service, parsed)`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,15 +17,21 @@ from contracts import (
     RowRejection,
     SegmentQuerySucceeded,
 )
-from services.common.run_traces import RunTraceHeaders
+from services.common.run_ledger import (
+    TRACE_ATTRIBUTE,
+    DynamoRunLedger,
+    RunStatus,
+    moment,
+    stamp,
+    text,
+    trace_attribute,
+)
 from services.common.targets.pinpoint.imports import ImportJobSpec, ImportJobView
 from services.importer.logic import (
     Ending,
     ImportRecord,
     ImportRefusedError,
     JobLookupError,
-    LedgerStatus,
-    Result,
     ResultUnreadableError,
 )
 from services.importer.rows import Sink, Source
@@ -37,7 +43,6 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
-STATUS_INDEX = "by-status"
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (except the last)
 # Answers that mean the result file cannot be read however often we try.
 _UNREADABLE_CODES = frozenset(
@@ -230,132 +235,55 @@ class PinpointImportJobs:
 
 
 class DynamoImportLedger:
-    """Runs keyed by run id; the status/deadline index finds the ones still open."""
+    """The importer's runs in the shared run ledger; the status/deadline index finds the
+    ones still open."""
 
     def __init__(self, client: Callable[[], DynamoDBClient], table: str) -> None:
-        self._client = client
-        self._table = table
-        self.traces = RunTraceHeaders()
+        self._ledger = DynamoRunLedger(client, table)
 
     def get(self, run_id: str) -> ImportRecord | None:
-        item = (
-            self._client()
-            .get_item(TableName=self._table, Key={"run_id": {"S": run_id}}, ConsistentRead=True)
-            .get("Item")
-        )
-        return self._remember(item) if item else None
-
-    def _remember(self, item: Any) -> ImportRecord:
-        self.traces.remember(item)
-        return _record(item)
+        item = self._ledger.get(run_id)
+        return _record(item) if item else None
 
     def claim(self, record: ImportRecord) -> bool:
-        return self._put_new(record)
+        return self._ledger.put_new(_item(record))
 
     def save_ended(self, record: ImportRecord) -> None:
-        self._put_new(record)
-
-    def _put_new(self, record: ImportRecord) -> bool:
-        try:
-            self._client().put_item(
-                TableName=self._table,
-                Item={**_item(record), **self.traces.attribute()},
-                ConditionExpression="attribute_not_exists(run_id)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        self._ledger.put_new(_item(record))
 
     def mark_running(self, run_id: str, import_job_id: str) -> bool:
-        return self._move(
+        return self._ledger.move(
             run_id,
-            LedgerStatus.SUBMITTING,
-            LedgerStatus.RUNNING,
-            "import_job_id = :job",
-            {":job": {"S": import_job_id}},
+            RunStatus.SUBMITTING,
+            RunStatus.RUNNING,
+            {"import_job_id": {"S": import_job_id}},
         )
 
     def mark_refused(self, run_id: str, outcome: Ending) -> bool:
-        return self._move(
+        return self._ledger.move(
             run_id,
-            LedgerStatus.SUBMITTING,
-            LedgerStatus.FAILED,
-            "outcome = :outcome, #result = :result",
-            {":outcome": {"S": _outcome_json(outcome)}, ":result": {"S": Result.FAILED.value}},
+            RunStatus.SUBMITTING,
+            RunStatus.FAILED,
+            {"outcome": {"S": _outcome_json(outcome)}, "result": {"S": RunStatus.FAILED.value}},
         )
 
-    def begin_ending(self, run_id: str, outcome: Ending, result: Result, now: datetime) -> bool:
-        return self._move(
+    def begin_ending(self, run_id: str, outcome: Ending, result: RunStatus, now: datetime) -> bool:
+        return self._ledger.move(
             run_id,
-            LedgerStatus.RUNNING,
-            LedgerStatus.ENDING,
-            "outcome = :outcome, #result = :result, claimed_at = :now",
+            RunStatus.RUNNING,
+            RunStatus.ENDING,
             {
-                ":outcome": {"S": _outcome_json(outcome)},
-                ":result": {"S": result.value},
-                ":now": {"S": _stamp(now)},
+                "outcome": {"S": _outcome_json(outcome)},
+                "result": {"S": result.value},
+                "claimed_at": {"S": stamp(now)},
             },
         )
 
-    def mark_ended(self, run_id: str, result: Result) -> bool:
-        return self._move(run_id, LedgerStatus.ENDING, LedgerStatus.ended_as(result))
+    def mark_ended(self, run_id: str, result: RunStatus) -> bool:
+        return self._ledger.move(run_id, RunStatus.ENDING, result)
 
-    def _move(
-        self,
-        run_id: str,
-        current: LedgerStatus,
-        target: LedgerStatus,
-        assignments: str = "",
-        values: dict[str, AttributeValueTypeDef] | None = None,
-    ) -> bool:
-        expression = "SET #status = :target" + (f", {assignments}" if assignments else "")
-        names = {"#status": "status"}
-        if "#result" in expression:
-            names["#result"] = "result"
-        try:
-            self._client().update_item(
-                TableName=self._table,
-                Key={"run_id": {"S": run_id}},
-                UpdateExpression=expression,
-                ConditionExpression="#status = :current",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={
-                    ":target": {"S": target.value},
-                    ":current": {"S": current.value},
-                    **(values or {}),
-                },
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def open_runs(self, status: LedgerStatus, limit: int) -> list[ImportRecord]:
-        records: list[ImportRecord] = []
-        arguments: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": STATUS_INDEX,
-            "KeyConditionExpression": "#status = :status",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {":status": {"S": status.value}},
-            "ScanIndexForward": True,  # earliest deadline first
-        }
-        while len(records) < limit:
-            response = self._client().query(**arguments, Limit=limit - len(records))
-            records += [self._remember(item) for item in response.get("Items", [])]
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                break
-            arguments["ExclusiveStartKey"] = last
-        return records[:limit]
-
-
-def _stamp(moment: datetime) -> str:
-    """One fixed format, so the index orders deadlines as text the way they order in time."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    def open_runs(self, status: RunStatus, limit: int) -> list[ImportRecord]:
+        return [_record(item) for item in self._ledger.in_status(status, limit=limit)]
 
 
 def _outcome_json(outcome: Ending) -> str:
@@ -375,8 +303,8 @@ def _item(record: ImportRecord) -> dict[str, AttributeValueTypeDef]:
         "run_id": {"S": record.run_id},
         "status": {"S": record.status.value},
         "application_id": {"S": record.application_id},
-        "deadline": {"S": _stamp(record.deadline)},
-        "claimed_at": {"S": _stamp(record.claimed_at)},
+        "deadline": {"S": stamp(record.deadline)},
+        "claimed_at": {"S": stamp(record.claimed_at)},
         "succeeded": {"S": record.cause.model_dump_json()},
         "rows_read": {"N": str(record.counts.rows_read)},
         "rows_rejected": {"N": str(record.counts.rows_rejected)},
@@ -393,32 +321,35 @@ def _item(record: ImportRecord) -> dict[str, AttributeValueTypeDef]:
         item["result"] = {"S": record.result.value}
     if record.outcome is not None:
         item["outcome"] = {"S": _outcome_json(record.outcome)}
-    return item
+    return item | trace_attribute(record.trace_header)
 
 
 def _record(item: Any) -> ImportRecord:
-    def text(name: str) -> str | None:
-        value = item.get(name)
-        return str(value["S"]) if value else None
-
-    outcome = text("outcome")
-    result = text("result")
+    outcome = text(item, "outcome")
+    result = text(item, "result")
     return ImportRecord(
         run_id=item["run_id"]["S"],
-        status=LedgerStatus(item["status"]["S"]),
+        status=RunStatus(item["status"]["S"]),
         cause=SegmentQuerySucceeded.model_validate_json(item["succeeded"]["S"]),
-        import_file=text("import_file") or "",
-        deadline=datetime.fromisoformat(item["deadline"]["S"]),
-        claimed_at=datetime.fromisoformat(item["claimed_at"]["S"]),
+        import_file=text(item, "import_file") or "",
+        deadline=moment(item["deadline"]["S"]),
+        claimed_at=moment(item["claimed_at"]["S"]),
         counts=ImportCounts(
             rows_read=int(item["rows_read"]["N"]),
             rows_rejected=int(item["rows_rejected"]["N"]),
             rows_to_import=int(item["rows_to_import"]["N"]),
         ),
         rejection_sample=tuple(
-            RowRejection.model_validate(r) for r in json.loads(text("rejection_sample") or "[]")
+            RowRejection.model_validate(r)
+            for r in json.loads(text(item, "rejection_sample") or "[]")
         ),
-        import_job_id=text("import_job_id"),
-        result=Result(result) if result else None,
+        import_job_id=text(item, "import_job_id"),
+        result=_result(result),
         outcome=_outcome(outcome) if outcome else None,
+        trace_header=text(item, TRACE_ATTRIBUTE),
     )
+
+
+def _result(value: str | None) -> RunStatus | None:
+    """How the run ends; items written before the shared vocabulary hold it in lower case."""
+    return RunStatus(value.upper()) if value else None

@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.common.clients import AwsClients
-from services.common.publisher import EventPublisher
+from services.common.function import given
+from services.common.publisher import EventPublisher, current_trace_header
+from services.common.run_ledger import Publish
 from services.importer.adapters import DynamoImportLedger, PinpointImportJobs, S3ResultFiles
 from services.importer.logic import (
     ImportLedger,
     ImportPlacement,
     PinpointImports,
     Ports,
-    Publish,
     ResultFiles,
 )
 from services.importer.settings import Settings
@@ -36,18 +37,16 @@ def bootstrap(
 ) -> Importer:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
-    dynamo_ledger = DynamoImportLedger(aws.dynamodb, settings.runs_table)
-    if publish is None:
-        # A run's ending is published in the trace the import started in, not the poll's.
-        publish = dynamo_ledger.traces.publishing_in_run_trace(
-            EventPublisher(settings.event_bus_name, aws.events).publish
-        )
     return Importer(
         ports=Ports(
-            files=files or S3ResultFiles(aws.s3),
-            pinpoint=pinpoint or PinpointImportJobs(aws.pinpoint),
-            ledger=ledger or dynamo_ledger,
-            publish=publish,
+            files=given(files, lambda: S3ResultFiles(aws.s3)),
+            pinpoint=given(pinpoint, lambda: PinpointImportJobs(aws.pinpoint)),
+            ledger=given(ledger, lambda: DynamoImportLedger(aws.dynamodb, settings.runs_table)),
+            # A run's ending carries the trace the import started in (stored on its record).
+            publish=given(
+                publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish
+            ),
+            trace_header=current_trace_header,
         ),
         placement=ImportPlacement(
             results_bucket=settings.results_bucket,

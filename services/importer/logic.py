@@ -40,7 +40,6 @@ from contracts import (
     EndpointImportCompleted,
     EndpointImportFailed,
     EndpointImportStarted,
-    Event,
     FailedImport,
     ImportCounts,
     ImportOutcome,
@@ -49,6 +48,7 @@ from contracts import (
     StartedImport,
     derived_event_id,
 )
+from services.common.run_ledger import Publish, RunStatus
 from services.common.targets.pinpoint.imports import (
     PINPOINT_IMPORTS,
     ImportJobSpec,
@@ -67,49 +67,13 @@ MAX_FAILURE_LENGTH = 1024
 Ending = EndpointImportCompleted | EndpointImportFailed
 
 
-class Result(StrEnum):
-    """How a run ended (the outcome's words, where it has one)."""
-
-    COMPLETE = "complete"
-    PARTIAL = "partial"
-    DRY_RUN = "dry_run"
-    NOTHING_TO_IMPORT = "nothing_to_import"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
-
-
-class LedgerStatus(StrEnum):
-    SUBMITTING = "SUBMITTING"
-    RUNNING = "RUNNING"
-    ENDING = "ENDING"
-    # Ended: one status per way a run ends
-    COMPLETE = "COMPLETE"
-    PARTIAL = "PARTIAL"
-    DRY_RUN = "DRY_RUN"
-    NOTHING_TO_IMPORT = "NOTHING_TO_IMPORT"
-    FAILED = "FAILED"
-    TIMED_OUT = "TIMED_OUT"
-
-    @classmethod
-    def ended_as(cls, result: Result) -> LedgerStatus:
-        return cls[result.name]
-
-    @property
-    def ended(self) -> bool:
-        return self not in _OPEN
-
-
-_OPEN = frozenset({LedgerStatus.SUBMITTING, LedgerStatus.RUNNING, LedgerStatus.ENDING})
-
-
 class Step(StrEnum):
-    """What handling one SegmentQuerySucceeded did (for the log)."""
+    """What handling one SegmentQuerySucceeded did (for the log; the run's status says how
+    the run stands)."""
 
-    STARTED = "started"
-    RESUMED = "resumed"
-    DRY_RUN = "dry_run"
-    NOTHING_TO_IMPORT = "nothing_to_import"
-    FAILED = "failed"
+    STARTED = "started"  # the import job was created
+    RESUMED = "resumed"  # a delivery that stopped midway was finished
+    ENDED = "ended"  # the run ended without a job (dry run, nothing to import, failed)
     DUPLICATE = "duplicate"
 
 
@@ -133,7 +97,7 @@ class ImportInProgressError(RuntimeError):
 @dataclass(frozen=True)
 class ImportRecord:
     run_id: str
-    status: LedgerStatus
+    status: RunStatus
     cause: SegmentQuerySucceeded
     import_file: str
     deadline: datetime
@@ -141,8 +105,9 @@ class ImportRecord:
     counts: ImportCounts
     rejection_sample: tuple[RowRejection, ...] = ()
     import_job_id: str | None = None
-    result: Result | None = None
+    result: RunStatus | None = None  # how the run ends, decided at ENDING
     outcome: Ending | None = None  # kept from ENDING on, so it is published as decided
+    trace_header: str | None = None  # the trace the run started in; its events continue it
 
     @property
     def application_id(self) -> str:
@@ -192,20 +157,17 @@ class ImportLedger(Protocol):
         """SUBMITTING -> FAILED with the outcome; False if the run was not SUBMITTING."""
         ...
 
-    def begin_ending(self, run_id: str, outcome: Ending, result: Result, now: datetime) -> bool:
+    def begin_ending(self, run_id: str, outcome: Ending, result: RunStatus, now: datetime) -> bool:
         """RUNNING -> ENDING with the outcome; False if the run was not RUNNING."""
         ...
 
-    def mark_ended(self, run_id: str, result: Result) -> bool:
+    def mark_ended(self, run_id: str, result: RunStatus) -> bool:
         """ENDING -> the status of `result`; False if the run was not ENDING."""
         ...
 
-    def open_runs(self, status: LedgerStatus, limit: int) -> list[ImportRecord]:
+    def open_runs(self, status: RunStatus, limit: int) -> list[ImportRecord]:
         """Up to `limit` runs in `status`, earliest deadline first."""
         ...
-
-
-Publish = Callable[[Sequence[Event]], object]
 
 
 @dataclass(frozen=True)
@@ -214,6 +176,8 @@ class Ports:
     pinpoint: PinpointImports
     ledger: ImportLedger
     publish: Publish
+    # The X-Ray trace header of the invocation at work (None when not tracing).
+    trace_header: Callable[[], str | None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -245,7 +209,7 @@ def import_result(
     run = event.data
     record = ports.ledger.get(run.run_id)
     if record is not None:
-        if record.status is LedgerStatus.SUBMITTING:
+        if record.status is RunStatus.SUBMITTING:
             return _submit(record, ports, placement, now, resumed=True)
         return Step.DUPLICATE
     import_file = placement.import_file(run.run_id)
@@ -254,18 +218,19 @@ def import_result(
         return _end_early(event, ports, now, ending)
     record = ImportRecord(
         run_id=run.run_id,
-        status=LedgerStatus.SUBMITTING,
+        status=RunStatus.SUBMITTING,
         cause=event,
         import_file=import_file,
         deadline=now + placement.timeout,
         claimed_at=now,
         counts=report.counts,
         rejection_sample=tuple(report.sample),
+        trace_header=ports.trace_header(),
     )
     if ports.ledger.claim(record):
         return _submit(record, ports, placement, now, resumed=False)
     existing = ports.ledger.get(run.run_id)  # another delivery claimed it first
-    if existing is not None and existing.status is LedgerStatus.SUBMITTING:
+    if existing is not None and existing.status is RunStatus.SUBMITTING:
         return _submit(existing, ports, placement, now, resumed=True)
     return Step.DUPLICATE
 
@@ -325,30 +290,28 @@ def _submit(
         except ImportRefusedError as error:
             reason = f"Pinpoint refused the import job: {error}"
             failed = _failed(record.cause, now, reason, record.counts)
-            ports.publish([failed])
+            ports.publish([failed], trace_header=record.trace_header)
             ports.ledger.mark_refused(record.run_id, failed)
-            return Step.FAILED
-    ports.publish([_started(record, job_id)])
+            return Step.ENDED
+    ports.publish([_started(record, job_id)], trace_header=record.trace_header)
     ports.ledger.mark_running(record.run_id, job_id)
     return Step.RESUMED if resumed else Step.STARTED
 
 
 def _end_early(event: SegmentQuerySucceeded, ports: Ports, now: datetime, ending: Ending) -> Step:
     """Publish the ending of a run that needs no import job, then record it."""
-    ports.publish([ending])
+    trace_header = ports.trace_header()
+    ports.publish([ending], trace_header=trace_header)
     sample: tuple[RowRejection, ...] = ()
     if isinstance(ending, EndpointImportFailed):
-        result, step = Result.FAILED, Step.FAILED
+        result = RunStatus.FAILED
     else:
         sample = tuple(ending.data.rejection_sample)
-        if ending.data.outcome is ImportOutcome.DRY_RUN:
-            result, step = Result.DRY_RUN, Step.DRY_RUN
-        else:
-            result, step = Result.NOTHING_TO_IMPORT, Step.NOTHING_TO_IMPORT
+        result = RunStatus.of_outcome(ending.data.outcome)
     ports.ledger.save_ended(
         ImportRecord(
             run_id=event.data.run_id,
-            status=LedgerStatus.ended_as(result),
+            status=result,
             cause=event,
             import_file="",
             deadline=now,
@@ -357,9 +320,10 @@ def _end_early(event: SegmentQuerySucceeded, ports: Ports, now: datetime, ending
             rejection_sample=sample,
             result=result,
             outcome=ending,
+            trace_header=trace_header,
         )
     )
-    return step
+    return Step.ENDED
 
 
 # ---------------------------------------------------------------------------- the poller
@@ -367,7 +331,7 @@ def _end_early(event: SegmentQuerySucceeded, ports: Ports, now: datetime, ending
 
 @dataclass
 class PollReport:
-    ended: dict[str, Result] = field(default_factory=dict)  # run id -> how it ended
+    ended: dict[str, RunStatus] = field(default_factory=dict)  # run id -> how it ended
     waiting: list[str] = field(default_factory=list)  # still running
     unreadable: list[str] = field(default_factory=list)  # GetImportJob failed this time
 
@@ -376,9 +340,9 @@ def poll_imports(now: datetime, ports: Ports, placement: ImportPlacement) -> Pol
     """Follow the running import jobs (at most `max_jobs_per_poll`) and end the finished."""
     report = PollReport()
     limit = placement.max_jobs_per_poll
-    for stale in ports.ledger.open_runs(LedgerStatus.ENDING, limit):
+    for stale in ports.ledger.open_runs(RunStatus.ENDING, limit):
         _finish_ending(stale.run_id, now, ports, report)
-    for record in ports.ledger.open_runs(LedgerStatus.RUNNING, limit):
+    for record in ports.ledger.open_runs(RunStatus.RUNNING, limit):
         if record.import_job_id is None:
             continue  # cannot happen: RUNNING always carries the job id
         try:
@@ -395,7 +359,7 @@ def poll_imports(now: datetime, ports: Ports, placement: ImportPlacement) -> Pol
         ending, result = decided
         if not ports.ledger.begin_ending(record.run_id, ending, result, now):
             continue  # another tick is ending it
-        ports.publish([ending])
+        ports.publish([ending], trace_header=record.trace_header)
         ports.ledger.mark_ended(record.run_id, result)
         report.ended[record.run_id] = result
     return report
@@ -404,24 +368,24 @@ def poll_imports(now: datetime, ports: Ports, placement: ImportPlacement) -> Pol
 def _finish_ending(run_id: str, now: datetime, ports: Ports, report: PollReport) -> None:
     """Publish an outcome a tick stored but may not have published (it stopped midway)."""
     record = ports.ledger.get(run_id)  # the index may lag: read the run itself
-    if record is None or record.status is not LedgerStatus.ENDING or record.outcome is None:
+    if record is None or record.status is not RunStatus.ENDING or record.outcome is None:
         return
     if now - record.claimed_at < CLAIM_LEASE:
         return  # a tick is ending it right now
-    ports.publish([record.outcome])
-    result = record.result or Result.FAILED
+    ports.publish([record.outcome], trace_header=record.trace_header)
+    result = record.result or RunStatus.FAILED
     if ports.ledger.mark_ended(run_id, result):
         report.ended[run_id] = result
 
 
 def _job_outcome(
     record: ImportRecord, job: ImportJobView | None, now: datetime, placement: ImportPlacement
-) -> tuple[Ending, Result] | None:
+) -> tuple[Ending, RunStatus] | None:
     """How the run ends given its job, or None while it should keep waiting."""
     job_id = record.import_job_id or ""
     if job is None:
         reason = f"the Pinpoint import job {job_id} no longer exists"
-        return _failed_job(record, now, reason), Result.FAILED
+        return _failed_job(record, now, reason), RunStatus.FAILED
     failures = [text[:MAX_FAILURE_LENGTH] for text in job.failures[:MAX_FAILURE_SAMPLE]]
     if job.succeeded:
         outcome = ImportOutcome.PARTIAL if job.total_failures > 0 else ImportOutcome.COMPLETE
@@ -438,20 +402,20 @@ def _job_outcome(
             pinpoint_failure_sample=failures,
             segment_id=segment_id,
         )
-        return completed, Result(outcome.value)
+        return completed, RunStatus.of_outcome(outcome)
     if job.status == "FAILED":
         reason = (
             f"the Pinpoint import job {job_id} failed "
             f"({job.total_failures} failure(s) reported; see the failure sample)"
         )
-        return _failed_job(record, now, reason, failures), Result.FAILED
+        return _failed_job(record, now, reason, failures), RunStatus.FAILED
     if now >= record.deadline:
         seconds = int(placement.timeout.total_seconds())
         reason = (
             f"the Pinpoint import job {job_id} did not finish within {seconds} seconds "
             f"(last status {job.status})"
         )
-        return _failed_job(record, now, reason, failures), Result.TIMED_OUT
+        return _failed_job(record, now, reason, failures), RunStatus.TIMED_OUT
     return None
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from contracts import Event
 from services.common.clients import AwsClients
+from services.common.function import given
 from services.common.publisher import EventPublisher
 from services.log_ingester.adapters import PinpointApiLister, S3LogFiles
 from services.log_ingester.logic import LogFiles, PinpointLister
@@ -35,9 +36,9 @@ def bootstrap(
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
     return LogIngester(
-        log_files=log_files or S3LogFiles(aws.s3),
-        lister=lister or PinpointApiLister(aws.pinpoint),
-        publish=publish or EventPublisher(settings.event_bus_name, aws.events).publish,
+        log_files=given(log_files, lambda: S3LogFiles(aws.s3)),
+        lister=given(lister, lambda: PinpointApiLister(aws.pinpoint)),
+        publish=given(publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish),
         monitored=settings.monitored_project_ids,
         backfill_page_size=settings.backfill_page_size,
     )

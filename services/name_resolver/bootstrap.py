@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contracts import PinpointResourceResolved
 from services.common.clients import AwsClients
+from services.common.function import given
 from services.common.publisher import EventPublisher
 from services.name_resolver.adapters import PinpointApiResources
 from services.name_resolver.logic import BatchMemo, PinpointResources
@@ -37,6 +38,6 @@ def bootstrap(
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
     return NameResolver(
-        resources=resources or PinpointApiResources(aws.pinpoint),
-        publish=publish or EventPublisher(settings.event_bus_name, aws.events).publish,
+        resources=given(resources, lambda: PinpointApiResources(aws.pinpoint)),
+        publish=given(publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish),
     )

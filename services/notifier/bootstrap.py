@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contracts import Event
 from services.common.clients import AwsClients
+from services.common.function import given
 from services.common.observability import logger, metrics
 from services.notifier.adapters import SnsNotifications
 from services.notifier.logic import TERMINAL_EVENTS, Notification, notification_for
@@ -76,10 +77,12 @@ def bootstrap(
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
     return Notifier(
-        sender=sender or SnsNotifications(aws.sns, settings.topic_arn),
-        persistence=persistence
-        or DynamoDBPersistenceLayer(
-            table_name=settings.idempotency_table, boto3_client=aws.dynamodb()
+        sender=given(sender, lambda: SnsNotifications(aws.sns, settings.topic_arn)),
+        persistence=given(
+            persistence,
+            lambda: DynamoDBPersistenceLayer(
+                table_name=settings.idempotency_table, boto3_client=aws.dynamodb()
+            ),
         ),
         remember_seconds=settings.remember_seconds,
     )

@@ -9,14 +9,20 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from contracts import SegmentQueryValidated
-from services.common.run_traces import RunTraceHeaders
-from services.query_runner.logic import Execution, QueryPlacement, RunRecord, RunStatus
+from services.common.run_ledger import (
+    TRACE_ATTRIBUTE,
+    DynamoRunLedger,
+    RunStatus,
+    moment,
+    stamp,
+    text,
+    trace_attribute,
+)
+from services.query_runner.logic import Execution, QueryPlacement, RunRecord
 
 if TYPE_CHECKING:
     from mypy_boto3_athena import AthenaClient
     from mypy_boto3_dynamodb import DynamoDBClient
-
-STATUS_INDEX = "by-status"
 
 
 class AthenaApi:
@@ -61,76 +67,34 @@ class AthenaApi:
         self._client().stop_query_execution(QueryExecutionId=query_execution_id)
 
 
-class DynamoRunLedger:
-    """Runs keyed by run id; a status/deadline index finds the ones still running too long."""
+class QueryRunLedger:
+    """The runner's runs in the shared run ledger: a RUNNING item per started query, its
+    deadline indexed so the overdue ones are found."""
 
     def __init__(self, client: Callable[[], DynamoDBClient], table: str) -> None:
-        self._client = client
-        self._table = table
-        self.traces = RunTraceHeaders()
+        self._ledger = DynamoRunLedger(client, table)
 
     def get(self, run_id: str) -> RunRecord | None:
-        item = (
-            self._client()
-            .get_item(TableName=self._table, Key={"run_id": {"S": run_id}}, ConsistentRead=True)
-            .get("Item")
-        )
-        return self._remember(item) if item else None
-
-    def _remember(self, item: Any) -> RunRecord:
-        self.traces.remember(item)
-        return _record(item)
+        item = self._ledger.get(run_id)
+        return _record(item) if item else None
 
     def save_started(self, record: RunRecord) -> None:
-        try:
-            self._client().put_item(
-                TableName=self._table,
-                Item={
-                    "run_id": {"S": record.run_id},
-                    "query_execution_id": {"S": record.query_execution_id},
-                    "status": {"S": record.status.value},
-                    "deadline": {"S": record.deadline.isoformat()},
-                    "validated": {"S": record.validated.model_dump_json()},
-                    **self.traces.attribute(),
-                },
-                ConditionExpression="attribute_not_exists(run_id)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self._ledger.put_new(
+            {
+                "run_id": {"S": record.run_id},
+                "query_execution_id": {"S": record.query_execution_id},
+                "status": {"S": record.status.value},
+                "deadline": {"S": stamp(record.deadline)},
+                "validated": {"S": record.validated.model_dump_json()},
+                **trace_attribute(record.trace_header),
+            }
+        )
 
     def mark_ended(self, run_id: str, status: RunStatus) -> bool:
-        try:
-            self._client().update_item(
-                TableName=self._table,
-                Key={"run_id": {"S": run_id}},
-                UpdateExpression="SET #status = :ended",
-                ConditionExpression="#status = :running",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":ended": {"S": status.value},
-                    ":running": {"S": RunStatus.RUNNING.value},
-                },
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._ledger.move(run_id, RunStatus.RUNNING, status)
 
     def overdue(self, now: datetime) -> list[RunRecord]:
-        paginator = self._client().get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            IndexName=STATUS_INDEX,
-            KeyConditionExpression="#status = :running AND deadline < :now",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":running": {"S": RunStatus.RUNNING.value},
-                ":now": {"S": now.isoformat()},
-            },
-        )
-        return [self._remember(item) for page in pages for item in page.get("Items", [])]
+        return [_record(item) for item in self._ledger.in_status(RunStatus.RUNNING, due_before=now)]
 
 
 def _record(item: Any) -> RunRecord:
@@ -138,6 +102,7 @@ def _record(item: Any) -> RunRecord:
         run_id=item["run_id"]["S"],
         query_execution_id=item["query_execution_id"]["S"],
         status=RunStatus(item["status"]["S"]),
-        deadline=datetime.fromisoformat(item["deadline"]["S"]),
+        deadline=moment(item["deadline"]["S"]),
         validated=SegmentQueryValidated.model_validate_json(item["validated"]["S"]),
+        trace_header=text(item, TRACE_ATTRIBUTE),
     )

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from services.common.clients import AwsClients
-from services.common.publisher import EventPublisher
-from services.query_runner.adapters import AthenaApi, DynamoRunLedger
-from services.query_runner.logic import Athena, Ports, Publish, QueryPlacement, RunLedger
+from services.common.function import given
+from services.common.publisher import EventPublisher, current_trace_header
+from services.common.run_ledger import Publish
+from services.query_runner.adapters import AthenaApi, QueryRunLedger
+from services.query_runner.logic import Athena, Ports, QueryPlacement, RunLedger
 from services.query_runner.settings import Settings
 
 
@@ -28,15 +30,15 @@ def bootstrap(
 ) -> QueryRunner:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
-    dynamo_ledger = DynamoRunLedger(aws.dynamodb, settings.runs_table)
-    if publish is None:
-        # A run's events stay in the trace the run started in, whoever ends it.
-        publish = dynamo_ledger.traces.publishing_in_run_trace(
-            EventPublisher(settings.event_bus_name, aws.events).publish
-        )
     return QueryRunner(
         ports=Ports(
-            athena=athena or AthenaApi(aws.athena), ledger=ledger or dynamo_ledger, publish=publish
+            athena=given(athena, lambda: AthenaApi(aws.athena)),
+            ledger=given(ledger, lambda: QueryRunLedger(aws.dynamodb, settings.runs_table)),
+            # A run's events carry the trace it started in (stored on its record).
+            publish=given(
+                publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish
+            ),
+            trace_header=current_trace_header,
         ),
         placement=QueryPlacement(
             workgroup=settings.workgroup,

@@ -11,10 +11,9 @@ the same event (consumers dedupe on its id) instead of losing it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Protocol
 from uuid import NAMESPACE_URL, uuid5
 
@@ -31,20 +30,13 @@ from contracts import (
     SucceededQuery,
     derived_event_id,
 )
+from services.common.run_ledger import Publish, RunStatus
 
 RUN_MARKER = "-- pinpoint-lake run: "
 _RUN_MARKER_PATTERN = re.compile(
     r"^-- pinpoint-lake run: ([A-Za-z0-9][A-Za-z0-9._-]{0,63})\s*$", re.M
 )
 TERMINAL_STATES = {"SUCCEEDED", "FAILED", "CANCELLED"}
-
-
-class RunStatus(StrEnum):
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    TIMED_OUT = "TIMED_OUT"
 
 
 @dataclass(frozen=True)
@@ -54,10 +46,11 @@ class RunRecord:
     status: RunStatus
     deadline: datetime
     validated: SegmentQueryValidated
+    trace_header: str | None = None  # the trace the run started in; its events continue it
 
     @property
     def ended(self) -> bool:
-        return self.status is not RunStatus.RUNNING
+        return self.status.ended
 
 
 @dataclass(frozen=True)
@@ -110,14 +103,13 @@ class RunLedger(Protocol):
     def overdue(self, now: datetime) -> list[RunRecord]: ...
 
 
-Publish = Callable[[Sequence[Event]], object]
-
-
 @dataclass(frozen=True)
 class Ports:
     athena: Athena
     ledger: RunLedger
     publish: Publish
+    # The X-Ray trace header of the invocation at work (None when not tracing).
+    trace_header: Callable[[], str | None] = lambda: None
 
 
 def marked_query(run_id: str, query: str) -> str:
@@ -156,6 +148,7 @@ def start_run(
             status=RunStatus.RUNNING,
             deadline=now + placement.timeout,
             validated=event,
+            trace_header=ports.trace_header(),
         )
         ports.ledger.save_started(record)
     started = SegmentQueryStarted.new(
@@ -171,7 +164,7 @@ def start_run(
         causation_id=event.metadata.event_id,
         event_id=derived_event_id(event.metadata.event_id, SegmentQueryStarted.DETAIL_TYPE),
     )
-    ports.publish([started])
+    ports.publish([started], trace_header=record.trace_header)
     return record.query_execution_id
 
 
@@ -200,7 +193,7 @@ def finish_run(change: AthenaQueryStateChange, ports: Ports) -> RunStatus | None
             error_type=(error.error_type if error else None) or execution.error_type,
             retryable=error.retryable if error else execution.retryable,
         )
-    ports.publish([outcome])
+    ports.publish([outcome], trace_header=record.trace_header)
     ports.ledger.mark_ended(record.run_id, status)
     return status
 
@@ -216,7 +209,7 @@ def stop_overdue(now: datetime, ports: Ports, placement: QueryPlacement) -> list
             QueryFailureState.TIMED_OUT,
             f"the query ran past its limit of {limit} seconds and was stopped",
         )
-        ports.publish([outcome])
+        ports.publish([outcome], trace_header=record.trace_header)
         ports.ledger.mark_ended(record.run_id, RunStatus.TIMED_OUT)
         stopped.append(record.run_id)
     return stopped

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from services.common.clients import AwsClients
+from services.common.function import given
 from services.common.publisher import EventPublisher
 from services.query_validator.logic import Deployment, Outcome
 from services.query_validator.settings import Settings
@@ -29,5 +30,5 @@ def bootstrap(
     aws = aws or AwsClients()
     return QueryValidator(
         deployment=settings.deployment(),
-        publish=publish or EventPublisher(settings.event_bus_name, aws.events).publish,
+        publish=given(publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish),
     )

@@ -10,14 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from contracts import Event
+from services.common.run_ledger import RunStatus
 from services.common.targets.pinpoint.imports import ImportJobSpec, ImportJobView
 from services.importer.logic import (
     Ending,
     ImportRecord,
     ImportRefusedError,
     JobLookupError,
-    LedgerStatus,
-    Result,
     ResultUnreadableError,
 )
 from services.importer.rows import Sink, Source
@@ -113,7 +112,7 @@ class FakeLedger:
     def save_ended(self, record: ImportRecord) -> None:
         self.runs.setdefault(record.run_id, record)
 
-    def _move(self, run_id: str, current: LedgerStatus, **changes: Any) -> bool:
+    def _move(self, run_id: str, current: RunStatus, **changes: Any) -> bool:
         record = self.runs.get(run_id)
         if record is None or record.status is not current:
             return False
@@ -123,8 +122,8 @@ class FakeLedger:
     def mark_running(self, run_id: str, import_job_id: str) -> bool:
         moved = self._move(
             run_id,
-            LedgerStatus.SUBMITTING,
-            status=LedgerStatus.RUNNING,
+            RunStatus.SUBMITTING,
+            status=RunStatus.RUNNING,
             import_job_id=import_job_id,
         )
         self._maybe_crash("mark_running")
@@ -133,17 +132,17 @@ class FakeLedger:
     def mark_refused(self, run_id: str, outcome: Ending) -> bool:
         return self._move(
             run_id,
-            LedgerStatus.SUBMITTING,
-            status=LedgerStatus.FAILED,
+            RunStatus.SUBMITTING,
+            status=RunStatus.FAILED,
             outcome=outcome,
-            result=Result.FAILED,
+            result=RunStatus.FAILED,
         )
 
-    def begin_ending(self, run_id: str, outcome: Ending, result: Result, now: datetime) -> bool:
+    def begin_ending(self, run_id: str, outcome: Ending, result: RunStatus, now: datetime) -> bool:
         moved = self._move(
             run_id,
-            LedgerStatus.RUNNING,
-            status=LedgerStatus.ENDING,
+            RunStatus.RUNNING,
+            status=RunStatus.ENDING,
             outcome=outcome,
             result=result,
             claimed_at=now,
@@ -151,15 +150,22 @@ class FakeLedger:
         self._maybe_crash("begin_ending")
         return moved
 
-    def mark_ended(self, run_id: str, result: Result) -> bool:
-        return self._move(run_id, LedgerStatus.ENDING, status=LedgerStatus.ended_as(result))
+    def mark_ended(self, run_id: str, result: RunStatus) -> bool:
+        return self._move(run_id, RunStatus.ENDING, status=result)
 
-    def open_runs(self, status: LedgerStatus, limit: int) -> list[ImportRecord]:
+    def open_runs(self, status: RunStatus, limit: int) -> list[ImportRecord]:
         index = self.stale_index if self.stale_index is not None else self.runs
         found = [record for record in index.values() if record.status is status]
         return sorted(found, key=lambda record: record.deadline)[:limit]
 
 
 class Published(list[Event]):
-    def __call__(self, events: Sequence[Event]) -> None:
+    """The events published, in order, with the trace header each was published in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trace_headers: dict[str, str | None] = {}  # event id -> trace header
+
+    def __call__(self, events: Sequence[Event], *, trace_header: str | None = None) -> None:
         self.extend(events)
+        self.trace_headers.update((event.event_id, trace_header) for event in events)

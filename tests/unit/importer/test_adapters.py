@@ -19,14 +19,13 @@ from contracts import (
     SegmentQuerySucceeded,
 )
 from contracts.examples import example_event
+from services.common.run_ledger import RunStatus
 from services.importer.adapters import (
     DynamoImportLedger,
     S3ResultFiles,
 )
 from services.importer.logic import (
     ImportRecord,
-    LedgerStatus,
-    Result,
     ResultUnreadableError,
     _completed,
     _failed,
@@ -145,7 +144,7 @@ def record(run_id: str, deadline: datetime) -> ImportRecord:
     cause = REGISTRY.parse_as(raw, SegmentQuerySucceeded).detail
     return ImportRecord(
         run_id=run_id,
-        status=LedgerStatus.SUBMITTING,
+        status=RunStatus.SUBMITTING,
         cause=cause,
         import_file=f"s3://{BUCKET}/imports/{run_id}/endpoints.csv",
         deadline=deadline,
@@ -176,25 +175,25 @@ def test_the_ledger_moves_a_run_through_its_states_once_each(dynamodb: Any) -> N
     assert ledger.get("run-1") == run
     assert ledger.get("missing") is None
 
-    assert ledger.begin_ending("run-1", ending, Result.COMPLETE, NOW) is False  # not running
+    assert ledger.begin_ending("run-1", ending, RunStatus.COMPLETE, NOW) is False  # not running
     assert ledger.mark_running("run-1", job_id) is True
     assert ledger.mark_running("run-1", "cd" * 16) is False
-    assert ledger.begin_ending("run-1", ending, Result.COMPLETE, NOW + timedelta(minutes=3))
-    assert ledger.begin_ending("run-1", ending, Result.COMPLETE, NOW) is False
+    assert ledger.begin_ending("run-1", ending, RunStatus.COMPLETE, NOW + timedelta(minutes=3))
+    assert ledger.begin_ending("run-1", ending, RunStatus.COMPLETE, NOW) is False
     ending_now = ledger.get("run-1")
     assert ending_now == replace(
         run,
-        status=LedgerStatus.ENDING,
+        status=RunStatus.ENDING,
         import_job_id=job_id,
-        result=Result.COMPLETE,
+        result=RunStatus.COMPLETE,
         outcome=ending,
         claimed_at=NOW + timedelta(minutes=3),
     )
-    assert ledger.mark_ended("run-1", Result.COMPLETE) is True
-    assert ledger.mark_ended("run-1", Result.FAILED) is False
+    assert ledger.mark_ended("run-1", RunStatus.COMPLETE) is True
+    assert ledger.mark_ended("run-1", RunStatus.FAILED) is False
     ended = ledger.get("run-1")
     assert ended is not None
-    assert ended.status is LedgerStatus.COMPLETE
+    assert ended.status is RunStatus.COMPLETE
     assert ended.status.ended
 
 
@@ -207,7 +206,7 @@ def test_a_refused_submission_ends_the_run(dynamodb: Any) -> None:
     assert ledger.mark_refused("run-1", refused) is True
     assert ledger.mark_refused("run-1", refused) is False
     assert ledger.get("run-1") == replace(
-        run, status=LedgerStatus.FAILED, result=Result.FAILED, outcome=refused
+        run, status=RunStatus.FAILED, result=RunStatus.FAILED, outcome=refused
     )
 
 
@@ -216,12 +215,12 @@ def test_open_runs_come_earliest_deadline_first_and_bounded(dynamodb: Any) -> No
     for n, minutes in enumerate([30, 10, 20, 40]):
         ledger.claim(record(f"run-{n}", NOW + timedelta(minutes=minutes, microseconds=n)))
         ledger.mark_running(f"run-{n}", f"{n:032x}")
-    ledger.save_ended(replace(record("done", NOW), status=LedgerStatus.DRY_RUN))
+    ledger.save_ended(replace(record("done", NOW), status=RunStatus.DRY_RUN))
 
-    running = ledger.open_runs(LedgerStatus.RUNNING, 3)
+    running = ledger.open_runs(RunStatus.RUNNING, 3)
 
     assert [r.run_id for r in running] == ["run-1", "run-2", "run-0"]
-    assert [r.run_id for r in ledger.open_runs(LedgerStatus.DRY_RUN, 10)] == ["done"]
-    assert ledger.open_runs(LedgerStatus.ENDING, 10) == []
+    assert [r.run_id for r in ledger.open_runs(RunStatus.DRY_RUN, 10)] == ["done"]
+    assert ledger.open_runs(RunStatus.ENDING, 10) == []
     index = dynamodb.describe_table(TableName="imports")["Table"]["GlobalSecondaryIndexes"]
     assert index[0]["IndexName"] == "by-status"

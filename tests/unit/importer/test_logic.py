@@ -19,14 +19,13 @@ from contracts import (
 )
 from contracts.examples import APP_ID, RUN_ID, example_event
 from infra.local.athena.csv_format import csv_line
+from services.common.run_ledger import RunStatus
 from services.importer import logic
 from services.importer.logic import (
     CLAIM_LEASE,
     ImportInProgressError,
     ImportPlacement,
-    LedgerStatus,
     Ports,
-    Result,
     Step,
     import_result,
     poll_imports,
@@ -119,7 +118,7 @@ def test_checked_rows_go_to_one_import_job_that_is_followed_to_completion(world:
     segment_id = "ab" * 16
     world.pinpoint.finish(job_id, "COMPLETED", total_processed=3, segment_id=segment_id)
     report = world.poll(NOW + timedelta(minutes=2))
-    assert report.ended == {RUN_ID: Result.COMPLETE}
+    assert report.ended == {RUN_ID: RunStatus.COMPLETE}
     assert world.poll(NOW + timedelta(minutes=3)).ended == {}
 
     completed = world.published[-1]
@@ -135,7 +134,7 @@ def test_checked_rows_go_to_one_import_job_that_is_followed_to_completion(world:
     assert completed.metadata.occurred_at == NOW + timedelta(minutes=2)
     record = world.ledger.get(RUN_ID)
     assert record is not None
-    assert (record.status, record.result) == (LedgerStatus.COMPLETE, Result.COMPLETE)
+    assert (record.status, record.result) == (RunStatus.COMPLETE, RunStatus.COMPLETE)
 
 
 def test_a_job_with_failures_is_partial_with_a_sample_of_them(world: World) -> None:
@@ -164,7 +163,7 @@ def test_a_failed_job_fails_the_run_with_its_failures(world: World) -> None:
     job_id = world.only_job()
     world.pinpoint.finish(job_id, "FAILED", failures=("No CSV files found",))
 
-    assert world.poll(NOW + timedelta(minutes=5)).ended == {RUN_ID: Result.FAILED}
+    assert world.poll(NOW + timedelta(minutes=5)).ended == {RUN_ID: RunStatus.FAILED}
 
     failed = world.published[-1]
     assert isinstance(failed, EndpointImportFailed)
@@ -181,7 +180,7 @@ def test_a_job_past_its_deadline_fails_the_run_once(world: World) -> None:
     world.pinpoint.finish(world.only_job(), "PROCESSING")
 
     assert world.poll(NOW + timedelta(minutes=59)).ended == {}
-    assert world.poll(NOW + timedelta(minutes=60)).ended == {RUN_ID: Result.TIMED_OUT}
+    assert world.poll(NOW + timedelta(minutes=60)).ended == {RUN_ID: RunStatus.TIMED_OUT}
     assert world.poll(NOW + timedelta(minutes=61)).ended == {}
 
     failed = world.published[-1]
@@ -189,7 +188,7 @@ def test_a_job_past_its_deadline_fails_the_run_once(world: World) -> None:
     assert "did not finish within 3600 seconds" in failed.data.reason
     assert "PROCESSING" in failed.data.reason
     assert len(world.published) == 2
-    assert world.ledger.runs[RUN_ID].status is LedgerStatus.TIMED_OUT
+    assert world.ledger.runs[RUN_ID].status is RunStatus.TIMED_OUT
 
 
 def test_a_job_that_cannot_be_read_waits_until_the_deadline(world: World) -> None:
@@ -202,7 +201,7 @@ def test_a_job_that_cannot_be_read_waits_until_the_deadline(world: World) -> Non
     late = world.poll(NOW + timedelta(hours=2))
 
     assert (early.unreadable, early.ended) == ([RUN_ID], {})
-    assert late.ended == {RUN_ID: Result.TIMED_OUT}
+    assert late.ended == {RUN_ID: RunStatus.TIMED_OUT}
     assert "TooManyRequestsException" in world.published[-1].data.reason
 
 
@@ -212,7 +211,7 @@ def test_a_job_that_disappeared_fails_the_run(world: World) -> None:
     world.run(event)
     world.pinpoint.jobs.clear()
 
-    assert world.poll(NOW + timedelta(minutes=1)).ended == {RUN_ID: Result.FAILED}
+    assert world.poll(NOW + timedelta(minutes=1)).ended == {RUN_ID: RunStatus.FAILED}
     assert "no longer exists" in world.published[-1].data.reason
 
 
@@ -220,7 +219,7 @@ def test_a_dry_run_reports_the_checks_and_imports_nothing(world: World) -> None:
     event = succeeded(dry_run=True)
     world.result(event, result_csv([*GOOD_ROWS, ["", "gold", "1"]]))
 
-    assert world.run(event) is Step.DRY_RUN
+    assert world.run(event) is Step.ENDED
     assert world.run(event) is Step.DUPLICATE
 
     assert world.pinpoint.jobs == {}
@@ -231,7 +230,7 @@ def test_a_dry_run_reports_the_checks_and_imports_nothing(world: World) -> None:
     assert completed.data.import_job_id is None
     assert completed.data.counts == ImportCounts(rows_read=4, rows_rejected=1, rows_to_import=3)
     assert [r.code for r in completed.data.rejection_sample] == ["MISSING_ID"]
-    assert world.ledger.runs[RUN_ID].status is LedgerStatus.DRY_RUN
+    assert world.ledger.runs[RUN_ID].status is RunStatus.DRY_RUN
 
 
 def test_no_valid_rows_means_nothing_to_import_and_no_job(world: World) -> None:
@@ -239,7 +238,7 @@ def test_no_valid_rows_means_nothing_to_import_and_no_job(world: World) -> None:
     bad: list[Row] = [[None, "gold", "1"]] * 25
     world.result(event, result_csv(bad))
 
-    assert world.run(event) is Step.NOTHING_TO_IMPORT
+    assert world.run(event) is Step.ENDED
 
     assert world.pinpoint.jobs == {}
     (completed,) = world.published
@@ -248,14 +247,14 @@ def test_no_valid_rows_means_nothing_to_import_and_no_job(world: World) -> None:
     assert completed.data.counts == ImportCounts(rows_read=25, rows_rejected=25, rows_to_import=0)
     assert len(completed.data.rejection_sample) == 20
     assert [r.row_number for r in completed.data.rejection_sample] == list(range(1, 21))
-    assert world.ledger.runs[RUN_ID].status is LedgerStatus.NOTHING_TO_IMPORT
+    assert world.ledger.runs[RUN_ID].status is RunStatus.NOTHING_TO_IMPORT
 
 
 def test_an_empty_result_is_nothing_to_import(world: World) -> None:
     event = succeeded()
     world.result(event, result_csv([]))
 
-    assert world.run(event) is Step.NOTHING_TO_IMPORT
+    assert world.run(event) is Step.ENDED
     assert world.published[0].data.counts == ImportCounts()
 
 
@@ -276,7 +275,7 @@ def test_a_result_that_cannot_be_imported_fails_the_run(
     if body is not None:
         world.result(event, body)
 
-    assert world.run(event) is Step.FAILED
+    assert world.run(event) is Step.ENDED
     assert world.run(event) is Step.DUPLICATE
 
     (failed,) = world.published
@@ -295,7 +294,7 @@ def test_an_import_file_over_pinpoints_limit_fails_the_run(
     event = succeeded()
     world.result(event, result_csv(GOOD_ROWS))
 
-    assert world.run(event) is Step.FAILED
+    assert world.run(event) is Step.ENDED
 
     assert world.pinpoint.jobs == {}
     assert "a Pinpoint import job takes at most 40 bytes" in world.published[0].data.reason
@@ -320,7 +319,7 @@ def test_an_import_job_pinpoint_refuses_fails_the_run_once(world: World) -> None
     world.result(event, result_csv(GOOD_ROWS))
     world.pinpoint.refusal = "BadRequestException: Segment cdcd is not an imported segment"
 
-    assert world.run(event) is Step.FAILED
+    assert world.run(event) is Step.ENDED
     assert world.run(event, NOW + timedelta(hours=1)) is Step.DUPLICATE
 
     (failed,) = world.published
@@ -329,7 +328,7 @@ def test_an_import_job_pinpoint_refuses_fails_the_run_once(world: World) -> None
     assert failed.data.counts.rows_to_import == 3
     record = world.ledger.get(RUN_ID)
     assert record is not None
-    assert (record.status, record.result) == (LedgerStatus.FAILED, Result.FAILED)
+    assert (record.status, record.result) == (RunStatus.FAILED, RunStatus.FAILED)
 
 
 def test_a_redelivered_result_never_creates_a_second_job(world: World) -> None:
@@ -371,7 +370,7 @@ def test_a_delivery_that_dies_midway_is_finished_by_the_redelivery_with_one_job(
     assert len(world.pinpoint.jobs) == 1
     record = world.ledger.get(RUN_ID)
     assert record is not None
-    assert (record.status, record.import_job_id) == (LedgerStatus.RUNNING, world.only_job())
+    assert (record.status, record.import_job_id) == (RunStatus.RUNNING, world.only_job())
     started = [e for e in world.published if isinstance(e, EndpointImportStarted)]
     assert started
     assert len({e.detail_json() for e in started}) == 1  # republished as it was, same id
@@ -380,11 +379,11 @@ def test_a_delivery_that_dies_midway_is_finished_by_the_redelivery_with_one_job(
 def _crash_once(published: Published) -> Any:
     crashed: list[bool] = []
 
-    def publish(events: Any) -> None:
+    def publish(events: Any, *, trace_header: str | None = None) -> None:
         if not crashed:
             crashed.append(True)
             raise CrashError("publishing")
-        published(events)
+        published(events, trace_header=trace_header)
 
     return publish
 
@@ -437,12 +436,12 @@ def test_an_ending_stored_but_not_published_is_published_by_a_later_tick(
     report = world.poll(tick + CLAIM_LEASE)
     assert world.poll(tick + CLAIM_LEASE + timedelta(minutes=1)).ended == {}
 
-    assert report.ended == {RUN_ID: Result.COMPLETE}
+    assert report.ended == {RUN_ID: RunStatus.COMPLETE}
     (completed,) = [e for e in world.published if isinstance(e, EndpointImportCompleted)]
     assert completed.metadata.occurred_at == tick  # the outcome as it was decided
     record = world.ledger.get(RUN_ID)
     assert record is not None
-    assert record.status is LedgerStatus.COMPLETE
+    assert record.status is RunStatus.COMPLETE
 
 
 def test_each_tick_reads_at_most_the_configured_number_of_jobs(world: World) -> None:
@@ -460,3 +459,31 @@ def test_each_tick_reads_at_most_the_configured_number_of_jobs(world: World) -> 
 
     assert report.waiting == ["run-0", "run-1"]  # earliest deadline first
     assert len(world.pinpoint.gets) == 2
+
+
+def test_one_poll_ending_two_runs_publishes_each_in_the_trace_its_import_started_in(
+    world: World,
+) -> None:
+    """The trace header travels on each run's record, not on a side channel keyed by the
+    batch, so a poll that ends several runs keeps every run in its own trace."""
+    events = {}
+    for run_id, trace in (("run-a", "Root=1-aaaa"), ("run-b", "Root=1-bbbb")):
+        raw = example_event(SegmentQuerySucceeded)
+        raw["detail"]["data"]["run_id"] = run_id
+        raw["detail"]["metadata"] |= {"correlation_id": run_id, "event_id": f"event-{run_id}"}
+        raw["detail"]["data"]["result_location"] = f"s3://results/athena/{run_id}.csv"
+        event = REGISTRY.parse_as(raw, SegmentQuerySucceeded).detail
+        world.result(event, result_csv(GOOD_ROWS))
+        world.ports = replace(world.ports, trace_header=lambda trace=trace: trace)
+        assert world.run(event) is Step.STARTED
+        events[run_id] = (event, trace)
+    world.ports = replace(world.ports, trace_header=lambda: "Root=1-the-poll")
+    for job_id in world.pinpoint.jobs:
+        world.pinpoint.finish(job_id, "COMPLETED", total_processed=3)
+
+    report = world.poll(NOW + timedelta(minutes=2))
+
+    assert report.ended == {"run-a": RunStatus.COMPLETE, "run-b": RunStatus.COMPLETE}
+    for event in world.published:
+        run_id = event.metadata.correlation_id
+        assert world.published.trace_headers[event.event_id] == events[run_id][1]

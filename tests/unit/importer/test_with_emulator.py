@@ -32,12 +32,12 @@ from contracts.examples import eventbridge_event, example_event
 from infra.local.athena.csv_format import csv_line
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import PinpointEmulator
+from services.common.run_ledger import RunStatus
 from services.importer import handler as importer_handler
 from services.importer.bootstrap import bootstrap
 from services.importer.logic import (
     ImportPlacement,
     Ports,
-    Result,
     Step,
     import_result,
     poll_imports,
@@ -143,7 +143,7 @@ def real_ports(published: Published) -> Ports:
     return bootstrap(SETTINGS, publish=published).ports
 
 
-def run_until_ended(cloud: Cloud, ports: Ports) -> dict[str, Result]:
+def run_until_ended(cloud: Cloud, ports: Ports) -> dict[str, RunStatus]:
     for _ in range(20):
         cloud.tick()
         report = poll_imports(cloud.clock.now(), ports, PLACEMENT)
@@ -161,7 +161,7 @@ def test_result_rows_become_endpoints_and_an_imported_segment(cloud: Cloud) -> N
 
     assert import_result(event, ports, PLACEMENT, cloud.clock.now()) is Step.STARTED
     assert import_result(event, ports, PLACEMENT, cloud.clock.now()) is Step.DUPLICATE
-    assert run_until_ended(cloud, ports) == {"vip-run": Result.COMPLETE}
+    assert run_until_ended(cloud, ports) == {"vip-run": RunStatus.COMPLETE}
 
     (job,) = cloud.jobs()
     assert job.definition["S3Url"] == f"s3://{BUCKET}/imports/vip-run/endpoints.csv"
@@ -213,7 +213,7 @@ def test_rows_pinpoint_fails_make_the_run_partial(cloud: Cloud) -> None:
 
     import_result(event, ports, PLACEMENT, cloud.clock.now())
 
-    assert run_until_ended(cloud, ports) == {"vip-run": Result.PARTIAL}
+    assert run_until_ended(cloud, ports) == {"vip-run": RunStatus.PARTIAL}
     completed = published[-1]
     assert isinstance(completed, EndpointImportCompleted)
     assert (completed.data.endpoints_imported, completed.data.pinpoint_failures) == (2, 1)
@@ -232,7 +232,7 @@ def test_a_job_that_fails_in_pinpoint_fails_the_run(cloud: Cloud) -> None:
         Bucket=BUCKET, Key="imports/vip-run/endpoints.csv"
     )
 
-    assert run_until_ended(cloud, ports) == {"vip-run": Result.FAILED}
+    assert run_until_ended(cloud, ports) == {"vip-run": RunStatus.FAILED}
     failed = published[-1]
     assert isinstance(failed, EndpointImportFailed)
     assert failed.data.import_job_id == cloud.jobs()[0].id
@@ -248,7 +248,7 @@ def test_a_delivery_that_died_after_creating_the_job_is_resumed_with_that_job(
     published = Published()
     ports = real_ports(published)
 
-    def dies(events: Any) -> None:
+    def dies(events: Any, *, trace_header: str | None = None) -> None:
         raise RuntimeError("the function timed out")
 
     with pytest.raises(RuntimeError, match="timed out"):
@@ -278,7 +278,7 @@ def test_refreshing_a_segment_that_is_not_imported_fails_the_run(cloud: Cloud) -
 
     step = import_result(event, real_ports(published), PLACEMENT, cloud.clock.now())
 
-    assert step is Step.FAILED
+    assert step is Step.ENDED
     assert cloud.jobs() == []
     (failed,) = published
     assert isinstance(failed, EndpointImportFailed)

@@ -22,13 +22,13 @@ from contracts import (
     SegmentQueryValidated,
 )
 from contracts.examples import example_event
-from services.query_runner.adapters import DynamoRunLedger
+from services.common.run_ledger import RunStatus
+from services.query_runner.adapters import QueryRunLedger
 from services.query_runner.logic import (
     Execution,
     Ports,
     QueryPlacement,
     RunRecord,
-    RunStatus,
     finish_run,
     marked_query,
     request_token,
@@ -103,7 +103,7 @@ class FakeLedger:
 
 
 class Published(list[Event]):
-    def __call__(self, events: Sequence[Event]) -> None:
+    def __call__(self, events: Sequence[Event], *, trace_header: str | None = None) -> None:
         self.extend(events)
 
 
@@ -273,7 +273,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def test_the_dynamodb_ledger_keeps_runs_and_finds_overdue_ones(dynamodb: Any) -> None:
-    ledger = DynamoRunLedger(lambda: dynamodb, "runs")
+    ledger = QueryRunLedger(lambda: dynamodb, "runs")
     event = validated()
     record = RunRecord(event.data.run_id, "qid-9", RunStatus.RUNNING, NOW, event)
 
