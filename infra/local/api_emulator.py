@@ -37,7 +37,8 @@ from infra.local.botocore_hook import (
     install_operation_handler,
 )
 from infra.local.clock import VirtualClock
-from infra.local.cloudtrail import ApiCall, CloudTrailRecorder
+from infra.local.cloudtrail import ApiCall, CloudTrailRecorder, mask_sensitive
+from infra.local.model_validation import validation_errors, validation_message
 
 Params = dict[str, Any]
 Operation = Callable[[Params], Mapping[str, Any]]
@@ -188,6 +189,8 @@ class ApiEmulator:
     not_logged: ClassVar[frozenset[str]] = frozenset()
     """Operations the service does not log to CloudTrail at all."""
     read_prefixes: ClassVar[tuple[str, ...]] = ("Get", "List")
+    validation_error: ClassVar[type[ApiError] | None] = None
+    """When set, every request is checked against the model and refused with this error."""
 
     def __init__(
         self,
@@ -264,14 +267,19 @@ class ApiEmulator:
         return False
 
     def _validate(self, operation: OperationModel, params: Params) -> None:
-        """Raise the service's validation error for a request AWS would refuse."""
+        """Raise the service's validation error for a request the model refuses."""
+        if self.validation_error is None or operation.input_shape is None:
+            return
+        errors = validation_errors(operation.input_shape, params)
+        if errors:
+            raise self.validation_error(validation_message(errors))
 
     def _error_extra(self, error: ApiError, request_id: str) -> dict[str, Any]:
         return dict(error.extra)
 
     def _mask(self, shape: Shape, body: Any) -> Any:
-        """What CloudTrail shows of ``body`` (wire JSON of ``shape``)."""
-        return body
+        """What CloudTrail shows of ``body`` (wire JSON of ``shape``): no sensitive member."""
+        return mask_sensitive(shape, body)
 
     # ------------------------------------------------------------------ dispatch
 

@@ -8,14 +8,11 @@ the model marks sensitive, and schedules ending on the clock.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from botocore.model import OperationModel, Shape
-
-from infra.local.api_emulator import ApiEmulator, FaultInjector, Operation, Params
+from infra.local.api_emulator import ApiEmulator, ApiError, FaultInjector, Operation
 from infra.local.clock import VirtualClock
-from infra.local.cloudtrail import CloudTrailRecorder, mask_sensitive
-from infra.local.model_validation import validation_errors, validation_message
+from infra.local.cloudtrail import CloudTrailRecorder
 
 from .errors import InternalServerError, ThrottlingError, ValidationError
 from .service import TRANSITIONS, CampaignsService
@@ -26,6 +23,7 @@ EVENT_SOURCE = "connect-campaigns.amazonaws.com"
 class ConnectCampaignsEmulator(ApiEmulator):
     service_name: ClassVar[str] = "connectcampaignsv2"
     event_source: ClassVar[str] = EVENT_SOURCE
+    validation_error: ClassVar[type[ApiError] | None] = ValidationError
     read_prefixes: ClassVar[tuple[str, ...]] = ("Get", "List", "Describe")
 
     def __init__(
@@ -53,16 +51,6 @@ class ConnectCampaignsEmulator(ApiEmulator):
 
     def _advance(self) -> None:
         self.service.complete_ended()
-
-    def _validate(self, operation: OperationModel, params: Params) -> None:
-        if operation.input_shape is None:
-            return
-        errors = validation_errors(operation.input_shape, params)
-        if errors:
-            raise ValidationError(validation_message(errors))
-
-    def _mask(self, shape: Shape, body: Any) -> Any:
-        return mask_sensitive(shape, body)
 
     def _operation_table(self) -> dict[str, Operation]:
         s = self.service

@@ -7,14 +7,11 @@ masking of what the model marks sensitive, upload jobs on the clock and profile 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from botocore.model import OperationModel, Shape
-
-from infra.local.api_emulator import ApiEmulator, FaultInjector, Operation, Params
+from infra.local.api_emulator import ApiEmulator, ApiError, FaultInjector, Operation
 from infra.local.clock import VirtualClock
-from infra.local.cloudtrail import CloudTrailRecorder, mask_sensitive
-from infra.local.model_validation import validation_errors, validation_message
+from infra.local.cloudtrail import CloudTrailRecorder
 
 from .errors import BadRequestError, InternalServerError, ThrottlingError
 from .service import CustomerProfilesService
@@ -26,6 +23,7 @@ EVENT_SOURCE = "profile.amazonaws.com"
 class CustomerProfilesEmulator(ApiEmulator):
     service_name: ClassVar[str] = "customer-profiles"
     event_source: ClassVar[str] = EVENT_SOURCE
+    validation_error: ClassVar[type[ApiError] | None] = BadRequestError
     read_prefixes: ClassVar[tuple[str, ...]] = ("Get", "List", "Search")
 
     def __init__(
@@ -62,16 +60,6 @@ class CustomerProfilesEmulator(ApiEmulator):
 
     def _busy(self) -> bool:
         return self.upload_jobs.busy()
-
-    def _validate(self, operation: OperationModel, params: Params) -> None:
-        if operation.input_shape is None:
-            return
-        errors = validation_errors(operation.input_shape, params)
-        if errors:
-            raise BadRequestError(validation_message(errors))
-
-    def _mask(self, shape: Shape, body: Any) -> Any:
-        return mask_sensitive(shape, body)
 
     def _operation_table(self) -> dict[str, Operation]:
         s, jobs = self.service, self.upload_jobs
