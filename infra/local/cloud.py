@@ -36,6 +36,8 @@ from infra.local.xray import XRayCapture
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 LOCAL_PINPOINT_PROJECT_NAME = "pinpoint-lake-local"
+LOCAL_CUSTOMER_PROFILES_DOMAIN = "pinpoint-lake-local"
+LOCAL_CONNECT_INSTANCE_ID = "00000000-0000-4000-8000-00000000c0de"
 CLOUDTRAIL_BUCKET_OUTPUT = "CloudTrailBucketName"
 CLOUDTRAIL_PREFIX_OUTPUT = "CloudTrailKeyPrefix"
 
@@ -88,20 +90,51 @@ def _emulator_module(name: str) -> Any:
     return importlib.import_module(name)
 
 
+def _trail_recorder(setup: EmulatorSetup) -> Any:
+    """An emulator's CloudTrail recorder when a trail bucket is known, else None."""
+    if setup.cloudtrail_bucket is None:
+        return None
+    return _emulator_module("infra.local.cloudtrail").CloudTrailRecorder(
+        clock=setup.clock,
+        bucket=setup.cloudtrail_bucket,
+        prefix=setup.cloudtrail_prefix,
+        region=setup.region,
+        account_id=setup.account_id,
+    )
+
+
 def pinpoint_emulator(setup: EmulatorSetup) -> Emulator | None:
     """The Pinpoint emulator, recording CloudTrail when a trail bucket is known."""
     pinpoint = _emulator_module("infra.local.pinpoint")
-    recorder = None
-    if setup.cloudtrail_bucket is not None:
-        recorder = pinpoint.CloudTrailRecorder(
-            clock=setup.clock,
-            bucket=setup.cloudtrail_bucket,
-            prefix=setup.cloudtrail_prefix,
-            region=setup.region,
-            account_id=setup.account_id,
-        )
     emulator: Emulator = pinpoint.PinpointEmulator(
-        clock=setup.clock, region=setup.region, account_id=setup.account_id, recorder=recorder
+        clock=setup.clock,
+        region=setup.region,
+        account_id=setup.account_id,
+        recorder=_trail_recorder(setup),
+    )
+    return emulator
+
+
+def customer_profiles_emulator(setup: EmulatorSetup) -> Emulator | None:
+    """Amazon Connect Customer Profiles, recording CloudTrail when a trail bucket is known."""
+    profiles = _emulator_module("infra.local.customer_profiles")
+    emulator: Emulator = profiles.CustomerProfilesEmulator(
+        clock=setup.clock,
+        region=setup.region,
+        account_id=setup.account_id,
+        recorder=_trail_recorder(setup),
+    )
+    return emulator
+
+
+def connect_campaigns_emulator(setup: EmulatorSetup) -> Emulator | None:
+    """Amazon Connect outbound campaigns v2, recording CloudTrail when a trail bucket is known."""
+    campaigns = _emulator_module("infra.local.connect_campaigns")
+    emulator: Emulator = campaigns.ConnectCampaignsEmulator(
+        clock=setup.clock,
+        region=setup.region,
+        account_id=setup.account_id,
+        recorder=_trail_recorder(setup),
     )
     return emulator
 
@@ -120,7 +153,12 @@ def athena_emulator(setup: EmulatorSetup) -> Emulator | None:
     return emulator
 
 
-DEFAULT_EMULATORS: tuple[EmulatorFactory, ...] = (pinpoint_emulator, athena_emulator)
+DEFAULT_EMULATORS: tuple[EmulatorFactory, ...] = (
+    pinpoint_emulator,
+    customer_profiles_emulator,
+    connect_campaigns_emulator,
+    athena_emulator,
+)
 
 
 class _Clients:
@@ -219,6 +257,7 @@ class LocalCloud:
         declared = translated.resources_template.get("Parameters") or {}
         if "PinpointProjectId" in declared and "PinpointProjectId" not in parameters:
             parameters["PinpointProjectId"] = _create_pinpoint_project(clients)
+        self._seed_connect(clients, declared, parameters)
         self._model = StackModel(
             translated.resources_template, parameters=parameters, settings=self.settings
         )
@@ -248,6 +287,24 @@ class LocalCloud:
             cloudtrail_prefix=str(preview.output(CLOUDTRAIL_PREFIX_OUTPUT) or ""),
             stack=preview,
         )
+
+    def _seed_connect(
+        self, clients: _Clients, declared: Mapping[str, Any], parameters: dict[str, Any]
+    ) -> None:
+        """A Customer Profiles domain and an onboarded Connect instance, when the template
+        names them and their emulators are installed (else those targets stay off)."""
+        profiles = _emulator_module("infra.local.customer_profiles").CustomerProfilesEmulator
+        campaigns = _emulator_module("infra.local.connect_campaigns").ConnectCampaignsEmulator
+        installed = {type(emulator) for emulator in self._emulators}
+        domain, instance = "CustomerProfilesDomainName", "ConnectInstanceId"
+        if domain in declared and domain not in parameters and profiles in installed:
+            clients.client("customer-profiles").create_domain(
+                DomainName=LOCAL_CUSTOMER_PROFILES_DOMAIN, DefaultExpirationDays=366
+            )
+            parameters[domain] = LOCAL_CUSTOMER_PROFILES_DOMAIN
+        if instance in declared and instance not in parameters and campaigns in installed:
+            self.emulator(campaigns).add_instance(LOCAL_CONNECT_INSTANCE_ID)
+            parameters[instance] = LOCAL_CONNECT_INSTANCE_ID
 
     def _data_lake_path(self) -> Path:
         if self._data_lake is not None:

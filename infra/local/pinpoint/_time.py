@@ -8,8 +8,3 @@ from datetime import UTC, datetime
 def pinpoint_date(moment: datetime) -> str:
     """How Pinpoint resources show CreationDate / LastModifiedDate (strings, not timestamps)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def cloudtrail_time(moment: datetime) -> str:
-    """How CloudTrail writes eventTime: ISO-8601 UTC to the second."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

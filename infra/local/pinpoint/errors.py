@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from infra.local.api_emulator import ApiError
 
-class PinpointError(Exception):
+
+class PinpointError(ApiError):
     """An error the real service would answer with: HTTP status + modeled error code."""
 
     status = 400
     code = "BadRequestException"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class BadRequestError(PinpointError):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Sequence
 from typing import TypeVar
+
+from infra.local.api_emulator import offset_page
 
 from .errors import BadRequestError
 
@@ -24,11 +24,7 @@ def page(
     base64 of the next offset, so a tampered token is a 400 as it would be in AWS.
     """
     size = _page_size(page_size)
-    start = _offset(token)
-    chunk = list(items[start : start + size])
-    next_offset = start + size
-    next_token = _token(next_offset) if next_offset < len(items) else None
-    return chunk, next_token
+    return offset_page(items, size, token, lambda: BadRequestError("Invalid token"))
 
 
 def _page_size(raw: str | None) -> int:
@@ -41,20 +37,3 @@ def _page_size(raw: str | None) -> int:
     if size < 1:
         raise BadRequestError(f"PageSize must be at least 1, got {size}")
     return min(size, MAX_PAGE_SIZE)
-
-
-def _token(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(token.encode()).decode()
-        prefix, _, number = text.partition(":")
-        if prefix != "offset":
-            raise ValueError(text)
-        return max(int(number), 0)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequestError("Invalid token") from None

@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from infra.local.api_emulator import IdSource
 
 from .endpoints import AttributeName
 
 TERMINAL_JOB_STATES = frozenset({"COMPLETED", "FAILED"})
 
-
-class IdSource:
-    """Ids and request ids from a seeded generator, so local runs are reproducible."""
-
-    def __init__(self, seed: int | None = None) -> None:
-        self._random = random.Random(seed)  # noqa: S311 - ids for an emulator, not secrets
-
-    def uuid(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
-
-    def resource_id(self) -> str:
-        """Pinpoint ids are 32 lowercase hex characters."""
-        return uuid.UUID(int=self._random.getrandbits(128), version=4).hex
-
-    def cohort_id(self) -> str:
-        return str(self._random.randrange(100))
+__all__ = ["IdSource", "ImportJob", "Project", "RowOutcome"]
 
 
 @dataclass
