@@ -38,8 +38,8 @@ lint: install ## ruff check + ruff format --check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-typecheck: install ## mypy --strict over contracts, services, infra, cli and bench
-	$(RUN) mypy contracts services infra cli bench
+typecheck: install ## mypy --strict over contracts, services, infra, cli, bench and tests
+	$(RUN) mypy contracts services infra cli bench tests
 
 unit: install ## pytest (fast tests)
 	$(RUN) pytest

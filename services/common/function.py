@@ -161,7 +161,8 @@ class LambdaFunction(Generic[ServiceT, ResultT]):
             self._build, self.entry, log_metrics=self._log_metrics, service=service
         )
 
-    def __call__(self, event: Any, context: LambdaContext) -> ResultT:
+    def __call__(self, event: Any, context: Any) -> ResultT:
+        # `context` is Lambda's LambdaContext, or a test's stand-in with its attributes.
         return self._handler(event, context)
 
     def _invoke(self, event: Any, context: LambdaContext) -> ResultT:

@@ -21,7 +21,7 @@ import gzip
 import json
 import tracemalloc
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,7 +132,7 @@ def ingester(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
-) -> Iterator[Ingester]:
+) -> Ingester:
     for name, value in {
         "POWERTOOLS_SERVICE_NAME": "log-ingester",
         "EVENT_BUS_NAME": "pinpoint-lake",

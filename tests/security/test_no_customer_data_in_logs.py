@@ -58,9 +58,11 @@ def every_log_line_at_debug() -> Iterator[_Collect]:
 def _customer_values(lake: Path) -> set[str]:
     """Every distinctive value the demo's lake holds about a customer."""
     contacts = lake / "crm_contacts" / "part-0.parquet"
-    rows = duckdb.sql(
+    relation = duckdb.sql(
         f"SELECT id, endpoint_id, email, plan, lifetime_value FROM read_parquet('{contacts}')"  # noqa: S608 - a test's own path
-    ).fetchall()
+    )
+    assert relation is not None  # a SELECT always has a result relation
+    rows = relation.fetchall()
     values: set[str] = set()
     for contact_id, endpoint_id, email, plan, lifetime_value in rows:
         values |= {contact_id, endpoint_id, email, str(lifetime_value), plan.upper()}

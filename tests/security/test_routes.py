@@ -66,8 +66,8 @@ def _deliveries(model: StackModel, queue_arns: set[str]) -> Iterator[Delivery]:
 
 def _matches(source: str, allowed: Any) -> bool:
     if isinstance(allowed, dict):
-        return "prefix" in allowed and source.startswith(allowed["prefix"])
-    return source == allowed
+        return "prefix" in allowed and source.startswith(str(allowed["prefix"]))
+    return bool(source == allowed)
 
 
 @functools.cache

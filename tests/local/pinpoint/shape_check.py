@@ -40,7 +40,7 @@ def _check_structure(
     errors.extend(f"{path}: unexpected member {key!r}" for key in value if key not in members)
     errors.extend(
         f"{path}: missing required member {required!r}"
-        for required in shape.required_members  # type: ignore[attr-defined]
+        for required in shape.required_members
         if required not in value
     )
     for key, item in value.items():
@@ -88,5 +88,5 @@ def _check_scalar(shape: Shape, value: Any, path: str, errors: list[str], member
     if kind == "string":
         if shape.enum and value not in shape.enum:  # type: ignore[attr-defined]
             errors.append(f"{path}: {value!r} is not one of {shape.enum}")  # type: ignore[attr-defined]
-        if member_name in DATE_MEMBERS and not ISO_DATE.match(value):
+        if member_name in DATE_MEMBERS and not ISO_DATE.match(str(value)):
             errors.append(f"{path}: {value!r} is not an ISO-8601 date")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -56,7 +57,7 @@ def test_moto_app_level_calls_work_on_emulated_apps(pinpoint: Any, app_id: str) 
 
 
 def test_everything_under_an_unknown_app_is_404(pinpoint: Any) -> None:
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: pinpoint.get_campaigns(ApplicationId="nope"),
         lambda: pinpoint.create_segment(ApplicationId="nope", WriteSegmentRequest={"Name": "x"}),
         lambda: pinpoint.list_journeys(ApplicationId="nope"),
@@ -149,7 +150,7 @@ def test_campaign_paging(pinpoint: Any, app_id: str, segment_id: str) -> None:
         )
     names, token = [], None
     while True:
-        kwargs = {"Token": token} if token else {}
+        kwargs: dict[str, str] = {"Token": token} if token else {}
         page = pinpoint.get_campaigns(ApplicationId=app_id, PageSize="2", **kwargs)
         names += [c["Name"] for c in page["CampaignsResponse"]["Item"]]
         token = page["CampaignsResponse"].get("NextToken")

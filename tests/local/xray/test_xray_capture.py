@@ -44,7 +44,7 @@ def _received(url: str) -> list[dict[str, Any]]:
     messages = boto3.client("sqs", region_name=REGION).receive_message(
         QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["AWSTraceHeader"]
     )
-    return messages.get("Messages", [])
+    return [dict(message) for message in messages.get("Messages", [])]
 
 
 @pytest.mark.usefixtures("aws")

@@ -68,6 +68,7 @@ def test_a_publish_failure_is_a_failed_answer_with_the_reason() -> None:
     assert body["RequestId"] == "Create-1"
 
 
+@pytest.mark.loopback
 def test_the_answer_is_put_to_the_response_url() -> None:
     with ResponseUrl() as receiver:
         send_response(receiver.url, {"Status": "SUCCESS"})

@@ -164,7 +164,7 @@ class Published(list[Event]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.trace_headers: dict[str, str | None] = {}  # event id -> trace header
+        self.trace_headers: dict[str | None, str | None] = {}  # event id -> trace header
 
     def __call__(self, events: Sequence[Event], *, trace_header: str | None = None) -> None:
         self.extend(events)

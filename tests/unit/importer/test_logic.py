@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -466,7 +467,7 @@ def test_one_poll_ending_two_runs_publishes_each_in_the_trace_its_import_started
 ) -> None:
     """The trace header travels on each run's record, not on a side channel keyed by the
     batch, so a poll that ends several runs keeps every run in its own trace."""
-    events = {}
+    traces: dict[str, str] = {}
     for run_id, trace in (("run-a", "Root=1-aaaa"), ("run-b", "Root=1-bbbb")):
         raw = example_event(SegmentQuerySucceeded)
         raw["detail"]["data"]["run_id"] = run_id
@@ -474,9 +475,9 @@ def test_one_poll_ending_two_runs_publishes_each_in_the_trace_its_import_started
         raw["detail"]["data"]["result_location"] = f"s3://results/athena/{run_id}.csv"
         event = REGISTRY.parse_as(raw, SegmentQuerySucceeded).detail
         world.result(event, result_csv(GOOD_ROWS))
-        world.ports = replace(world.ports, trace_header=lambda trace=trace: trace)
+        world.ports = replace(world.ports, trace_header=functools.partial(str, trace))
         assert world.run(event) is Step.STARTED
-        events[run_id] = (event, trace)
+        traces[run_id] = trace
     world.ports = replace(world.ports, trace_header=lambda: "Root=1-the-poll")
     for job_id in world.pinpoint.jobs:
         world.pinpoint.finish(job_id, "COMPLETED", total_processed=3)
@@ -484,6 +485,6 @@ def test_one_poll_ending_two_runs_publishes_each_in_the_trace_its_import_started
     report = world.poll(NOW + timedelta(minutes=2))
 
     assert report.ended == {"run-a": RunStatus.COMPLETE, "run-b": RunStatus.COMPLETE}
-    for event in world.published:
-        run_id = event.metadata.correlation_id
-        assert world.published.trace_headers[event.event_id] == events[run_id][1]
+    for published in world.published:
+        run_id = published.metadata.correlation_id
+        assert world.published.trace_headers[published.event_id] == traces[run_id]

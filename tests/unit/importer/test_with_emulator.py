@@ -290,7 +290,7 @@ def test_refreshing_a_segment_that_is_not_imported_fails_the_run(cloud: Cloud) -
 
 
 @pytest.fixture
-def deployed(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def deployed(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> str:
     """The handler's environment, and a queue that receives everything it publishes."""
     for name, value in {
         "POWERTOOLS_SERVICE_NAME": "importer",
