@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -58,7 +59,6 @@ PINPOINT_EVENT_SOURCE = "pinpoint.amazonaws.com"
 DRAFT = "DRAFT"  # a journey not yet published: not cataloged
 # A campaign Pinpoint reports in this status is as good as deleted.
 DELETED_CAMPAIGN_STATUS = "DELETED"
-_PINPOINT_ID: TypeAdapter[str] = TypeAdapter(PinpointId)
 
 
 @dataclass(frozen=True)
@@ -268,9 +268,15 @@ def _first_event_type(event_filter: Any) -> str | None:
     return None
 
 
+@cache
+def _pinpoint_id() -> TypeAdapter[str]:
+    """Built on first use, not at import: the name-resolver imports this module, never it."""
+    return TypeAdapter(PinpointId)
+
+
 def _is_pinpoint_id(value: Any) -> bool:
     try:
-        _PINPOINT_ID.validate_python(value, strict=True)
+        _pinpoint_id().validate_python(value, strict=True)
     except ValidationError:
         return False
     return True
