@@ -47,6 +47,7 @@ from contracts import (
 from infra.local import LocalCloud
 from infra.local.pinpoint import PinpointEmulator
 from services.common.clients import AwsClients
+from services.common.targets.pinpoint.catalog import PINPOINT_CATALOG
 from services.name_resolver.adapters import PinpointApiResources
 from services.name_resolver.logic import resolve
 
@@ -255,7 +256,7 @@ def _naive(cloud: LocalCloud, events: list[PinpointResourceChanged]) -> int:
     before = _gets(emulator.calls)
     resources = PinpointApiResources(AwsClients().pinpoint)
     for event in events:
-        resolve(event, resources)
+        resolve(event, resources, PINPOINT_CATALOG)
     return _gets(emulator.calls) - before
 
 

@@ -60,16 +60,15 @@ from bench.harness import (
     without_gc,
 )
 from contracts import ChangeOrigin, ResourceChange
-from services.log_ingester.cloudtrail_reader import PINPOINT_EVENT_SOURCE, gunzip
-from services.log_ingester.logic import (
+from services.common.targets.pinpoint.catalog import (
     HANDLED_OPERATIONS,
-    FileStatus,
-    LogStream,
-    change_event,
-    change_from_raw,
-    coalesce,
-    ingest_log_file,
+    PINPOINT_CATALOG,
+    PINPOINT_EVENT_SOURCE,
 )
+from services.log_ingester.cloudtrail_reader import gunzip
+from services.log_ingester.coalescing import coalesce
+from services.log_ingester.logic import FileStatus, LogStream, ingest_log_file
+from services.log_ingester.records import change_event, change_from_raw
 from tests.fixtures.cloudtrail import (
     ACCOUNT_ID,
     APP_ID,
@@ -584,7 +583,9 @@ def ingest(files: tuple[LogFile, ...]) -> Outcome:
     records = 0
     event_ids: list[str] = []
     for log in files:
-        ingested = ingest_log_file(local, TRAIL_BUCKET, log.key, MONITORED)
+        ingested = ingest_log_file(
+            local, TRAIL_BUCKET, log.key, MONITORED, catalog=PINPOINT_CATALOG
+        )
         if ingested.status is not FileStatus.READ:
             raise RuntimeError(f"{log.path}: {ingested.status} ({ingested.report.corrupt})")
         records += ingested.report.records
@@ -606,7 +607,9 @@ def naive(files: tuple[LogFile, ...]) -> Outcome:
                 record.get("eventSource") == PINPOINT_EVENT_SOURCE
                 and record.get("eventName") in HANDLED_OPERATIONS
             ):
-                outcome = change_from_raw(record, watched, ChangeOrigin.CLOUDTRAIL_FILE, index)
+                outcome = change_from_raw(
+                    record, watched, ChangeOrigin.CLOUDTRAIL_FILE, index, catalog=PINPOINT_CATALOG
+                )
                 if isinstance(outcome, ResourceChange):
                     changes.append(outcome)
         records += len(document["Records"])

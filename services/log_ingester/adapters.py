@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from contracts import ResourceType
-from services.log_ingester.logic import LogStream, ResourcePage
+from services.log_ingester.backfill import ResourcePage
+from services.log_ingester.logic import LogStream
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint import PinpointClient

@@ -4,11 +4,12 @@ Pure: no AWS, no logging. It reads a binary stream (an S3 body, a file) chunk by
 decompresses each chunk, and keeps only the bytes of the record being read: memory does
 not grow with the file's size.
 
-Pre-filter: a trail logs the writes of every service, and only Pinpoint's matter here. A
-record whose bytes do not contain ``must_contain`` (``pinpoint.amazonaws.com``) is counted
-in ``records_filtered`` and skipped without being parsed; only the others are decoded with
-``json.loads``. It is a fast negative only: a record that passes may belong to another
-service that names Pinpoint in its parameters, so callers still check ``eventSource``.
+Pre-filter: a trail logs the writes of every service, and only the target's matter to the
+caller. A record whose bytes do not contain ``must_contain`` (the target's eventSource, such
+as ``pinpoint.amazonaws.com``) is counted in ``records_filtered`` and skipped without being
+parsed; only the others are decoded with ``json.loads``. It is a fast negative only: a
+record that passes may belong to another service that names the target in its parameters,
+so callers still check ``eventSource``. Without ``must_contain`` every record is parsed.
 
 Finding records, two ways:
 
@@ -60,7 +61,6 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-PINPOINT_EVENT_SOURCE = "pinpoint.amazonaws.com"
 DEFAULT_CHUNK_BYTES = 256 * 1024
 # CloudTrail drops requestParameters/responseElements above 100 KB, so a real record stays far
 # below this; a larger "record" means the file is not what it claims to be.
@@ -217,7 +217,7 @@ class CloudTrailLogReader:
         self,
         source: Readable,
         *,
-        must_contain: str | None = PINPOINT_EVENT_SOURCE,
+        must_contain: str | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         max_record_bytes: int = MAX_RECORD_BYTES,
         fast: bool = True,

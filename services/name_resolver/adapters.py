@@ -1,4 +1,4 @@
-"""Pinpoint behind the PinpointResources port.
+"""Pinpoint behind the Resources port.
 
 Throttling (429 TooManyRequestsException, no Retry-After) is retried with backoff by the
 client's standard retry mode; what still fails fails the record, and SQS retries it later.

@@ -12,7 +12,7 @@ from services.name_resolver.logic import resolve
 
 
 def on_change(resolver: NameResolver, parsed: ParsedEvent[PinpointResourceChanged]) -> None:
-    resolved = resolve(parsed.detail, resolver.resources)
+    resolved = resolve(parsed.detail, resolver.resources, resolver.reader)
     if resolved is None:
         metrics.add_metric(name="DraftJourneysSkipped", unit=MetricUnit.Count, value=1)
         return

@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts import Event, PinpointResourceChanged, put_events_entry
+from services.common.targets.pinpoint.catalog import PINPOINT_CATALOG
 from services.log_ingester import handler
 from services.log_ingester.cloudtrail_reader import MAX_RECORD_BYTES
 from services.log_ingester.logic import FileStatus, ingest_log_file
@@ -404,7 +405,7 @@ def test_an_oversized_record_is_stepped_over_without_being_held() -> None:
     files = FakeLogFiles({(TRAIL_BUCKET, KEY): body})
     tracemalloc.start()
     try:
-        outcome = ingest_log_file(files, TRAIL_BUCKET, KEY, (APP_ID,))
+        outcome = ingest_log_file(files, TRAIL_BUCKET, KEY, (APP_ID,), catalog=PINPOINT_CATALOG)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -774,7 +775,7 @@ def damaged_records(draw: st.DrawFn) -> dict[str, Any]:
 def test_randomly_damaged_records_never_stop_the_file(damaged: list[dict[str, Any]]) -> None:
     records = [good(0), *damaged, good(1)]
     files = FakeLogFiles({(TRAIL_BUCKET, KEY): log_file(records)})
-    outcome = ingest_log_file(files, TRAIL_BUCKET, KEY, (APP_ID,))
+    outcome = ingest_log_file(files, TRAIL_BUCKET, KEY, (APP_ID,), catalog=PINPOINT_CATALOG)
     assert outcome.status is FileStatus.READ
     report = outcome.report
     assert report.records == len(records)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from contracts import ResourceType
-from services.log_ingester.logic import ResourcePage
+from services.log_ingester.backfill import ResourcePage
 
 
 class TrackedStream(io.BytesIO):

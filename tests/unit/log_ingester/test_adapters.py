@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from contracts import ResourceType
+from services.common.targets.pinpoint.catalog import PINPOINT_EVENT_SOURCE
 from services.log_ingester.adapters import PinpointApiLister, S3LogFiles
 from services.log_ingester.cloudtrail_reader import CloudTrailLogReader
 from tests.fixtures.cloudtrail import (
@@ -43,7 +44,9 @@ def test_log_files_stream_from_s3_and_missing_ones_open_as_none(s3: Any) -> None
     stream = files.open(TRAIL_BUCKET, key)
     assert stream is not None
     try:
-        assert [r.data for r in CloudTrailLogReader(stream)] == [record]
+        assert [
+            r.data for r in CloudTrailLogReader(stream, must_contain=PINPOINT_EVENT_SOURCE)
+        ] == [record]
     finally:
         stream.close()
     assert files.open(TRAIL_BUCKET, key + ".missing") is None

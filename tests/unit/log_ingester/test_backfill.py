@@ -17,7 +17,8 @@ from contracts import (
     ResourceType,
     SegmentType,
 )
-from services.log_ingester.logic import run_backfill
+from services.common.targets.pinpoint.catalog import PINPOINT_CATALOG
+from services.log_ingester.backfill import run_backfill
 from tests.fixtures.cloudtrail import (
     APP_ID,
     OTHER_APP_ID,
@@ -50,7 +51,9 @@ def campaigns(app_id: str, count: int) -> list[dict[str, Any]]:
 
 def test_a_request_fans_out_one_page_per_project_and_type() -> None:
     lister = FakeLister({})
-    outcome = run_backfill(request(requested_by="deploy"), lister, MONITORED, 50)
+    outcome = run_backfill(
+        request(requested_by="deploy"), lister, MONITORED, 50, catalog=PINPOINT_CATALOG
+    )
     assert lister.calls == []  # fanning out lists nothing
     pages = [event.data.page for event in outcome.events]
     assert pages == [
@@ -65,7 +68,9 @@ def test_a_request_fans_out_one_page_per_project_and_type() -> None:
     assert first.metadata.causation_id == "backfill-event-1"
     assert first.metadata.producer == "log-ingester"
     assert outcome.report.continuations == 6
-    again = run_backfill(request(requested_by="deploy"), lister, MONITORED, 50)
+    again = run_backfill(
+        request(requested_by="deploy"), lister, MONITORED, 50, catalog=PINPOINT_CATALOG
+    )
     assert [e.event_id for e in again.events] == [e.event_id for e in outcome.events]
     assert len({e.event_id for e in outcome.events}) == 6
 
@@ -75,7 +80,7 @@ def test_only_monitored_projects_and_asked_types_are_backfilled() -> None:
         application_ids=[SECOND_APP, OTHER_APP_ID, SECOND_APP],
         resource_types=[ResourceType.SEGMENT, ResourceType.SEGMENT],
     )
-    outcome = run_backfill(asked, FakeLister({}), MONITORED, 50)
+    outcome = run_backfill(asked, FakeLister({}), MONITORED, 50, catalog=PINPOINT_CATALOG)
     assert [e.data.page for e in outcome.events] == [
         BackfillPage(application_id=SECOND_APP, resource_type=ResourceType.SEGMENT)
     ]
@@ -85,7 +90,7 @@ def test_only_monitored_projects_and_asked_types_are_backfilled() -> None:
 def test_a_page_becomes_one_change_per_resource_and_a_continuation() -> None:
     lister = FakeLister({(ResourceType.CAMPAIGN, APP_ID): campaigns(APP_ID, 5)})
     page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.CAMPAIGN)
-    outcome = run_backfill(request(page=page), lister, MONITORED, 2)
+    outcome = run_backfill(request(page=page), lister, MONITORED, 2, catalog=PINPOINT_CATALOG)
     assert lister.calls == [(ResourceType.CAMPAIGN, APP_ID, None, 2)]
     *changes, continuation = outcome.events
     assert [c.data.resource_id for c in changes] == [
@@ -128,7 +133,7 @@ def test_paging_walks_every_resource_once_one_list_call_per_invocation() -> None
         event = bus.pop(0)
         assert isinstance(event, CatalogBackfillRequested)
         calls_before = len(lister.calls)
-        outcome = run_backfill(event, lister, MONITORED, 3)
+        outcome = run_backfill(event, lister, MONITORED, 3, catalog=PINPOINT_CATALOG)
         invocations += 1
         assert len(lister.calls) - calls_before <= 1
         for published in outcome.events:
@@ -151,7 +156,9 @@ def test_list_items_show_what_the_resources_are() -> None:
         {(ResourceType.SEGMENT, APP_ID): [segment], (ResourceType.JOURNEY, APP_ID): [journey]}
     )
     seg_page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.SEGMENT)
-    [seg_event] = run_backfill(request(page=seg_page), lister, MONITORED, 10).events
+    [seg_event] = run_backfill(
+        request(page=seg_page), lister, MONITORED, 10, catalog=PINPOINT_CATALOG
+    ).events
     assert isinstance(seg_event, PinpointResourceChanged)
     assert seg_event.data.operation == "GetSegments"
     assert (seg_event.data.known.segment_type, seg_event.data.known.version) == (
@@ -159,7 +166,9 @@ def test_list_items_show_what_the_resources_are() -> None:
         4,
     )
     journey_page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.JOURNEY)
-    [journey_event] = run_backfill(request(page=journey_page), lister, MONITORED, 10).events
+    [journey_event] = run_backfill(
+        request(page=journey_page), lister, MONITORED, 10, catalog=PINPOINT_CATALOG
+    ).events
     assert isinstance(journey_event, PinpointResourceChanged)
     assert journey_event.data.operation == "ListJourneys"
     assert (journey_event.data.known.state, journey_event.data.known.event_name) == (
@@ -173,11 +182,13 @@ def test_an_unchanged_resource_backfills_the_same_way_every_time() -> None:
     item = campaign_resource(APP_ID, pinpoint_id("c"), created=at(8), modified=modified)
     lister = FakeLister({(ResourceType.CAMPAIGN, APP_ID): [item]})
     page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.CAMPAIGN)
-    [first] = run_backfill(request(page=page), lister, MONITORED, 10).events
+    [first] = run_backfill(
+        request(page=page), lister, MONITORED, 10, catalog=PINPOINT_CATALOG
+    ).events
     later = CatalogBackfillRequested.new(
         BackfillRequest(page=page), correlation_id="backfill-2", event_id="backfill-event-2"
     )
-    [second] = run_backfill(later, lister, MONITORED, 10).events
+    [second] = run_backfill(later, lister, MONITORED, 10, catalog=PINPOINT_CATALOG).events
     assert isinstance(first, PinpointResourceChanged)
     assert isinstance(second, PinpointResourceChanged)
     assert first.event_id != second.event_id  # two requests, two events...
@@ -194,7 +205,7 @@ def test_bad_items_are_counted_and_the_rest_kept() -> None:
     items = [good, {"Name": "no id"}, {"Id": "Not An Id"}, undated, "junk"]
     lister = FakeLister({(ResourceType.CAMPAIGN, APP_ID): items})
     page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.CAMPAIGN)
-    outcome = run_backfill(request(page=page), lister, MONITORED, 10)
+    outcome = run_backfill(request(page=page), lister, MONITORED, 10, catalog=PINPOINT_CATALOG)
     assert len(outcome.events) == 1
     assert outcome.report.rejected == {
         "missing_resource_id": 1,
@@ -208,12 +219,12 @@ def test_pages_of_missing_or_unmonitored_projects_end_quietly() -> None:
     lister = FakeLister({})
     lister.missing.add(APP_ID)
     gone = BackfillPage(application_id=APP_ID, resource_type=ResourceType.SEGMENT)
-    outcome = run_backfill(request(page=gone), lister, MONITORED, 10)
+    outcome = run_backfill(request(page=gone), lister, MONITORED, 10, catalog=PINPOINT_CATALOG)
     assert outcome.events == []
     assert outcome.report.missing_project == APP_ID
 
     stranger = BackfillPage(application_id=OTHER_APP_ID, resource_type=ResourceType.SEGMENT)
-    outcome = run_backfill(request(page=stranger), lister, MONITORED, 10)
+    outcome = run_backfill(request(page=stranger), lister, MONITORED, 10, catalog=PINPOINT_CATALOG)
     assert outcome.events == []
     assert outcome.report.ignored_projects == [OTHER_APP_ID]
     assert len(lister.calls) == 1  # an unmonitored project is never listed
@@ -223,7 +234,7 @@ def test_a_token_that_comes_back_unchanged_stops_the_paging() -> None:
     lister = FakeLister({})
     lister.stuck_token = "same"
     page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.JOURNEY, token="same")
-    outcome = run_backfill(request(page=page), lister, MONITORED, 10)
+    outcome = run_backfill(request(page=page), lister, MONITORED, 10, catalog=PINPOINT_CATALOG)
     assert outcome.events == []
     assert outcome.report.repeated_token
 
@@ -233,7 +244,9 @@ def test_dates_without_a_zone_are_read_as_utc() -> None:
     item["LastModifiedDate"] = "2026-11-22T09:45:00"
     lister = FakeLister({(ResourceType.SEGMENT, APP_ID): [item]})
     page = BackfillPage(application_id=APP_ID, resource_type=ResourceType.SEGMENT)
-    [event] = run_backfill(request(page=page), lister, MONITORED, 10).events
+    [event] = run_backfill(
+        request(page=page), lister, MONITORED, 10, catalog=PINPOINT_CATALOG
+    ).events
     assert isinstance(event, PinpointResourceChanged)
     assert event.data.event_time == at(9, 45)
     assert pinpoint_date(event.data.event_time) == "2026-11-22T09:45:00.000Z"

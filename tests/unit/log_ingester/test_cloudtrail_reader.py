@@ -31,7 +31,7 @@ PINPOINT = "pinpoint.amazonaws.com"
 
 
 def read(body: bytes, **options: Any) -> tuple[list[LogRecord], CloudTrailLogReader]:
-    reader = CloudTrailLogReader(io.BytesIO(body), **options)
+    reader = CloudTrailLogReader(io.BytesIO(body), **{"must_contain": PINPOINT, **options})
     return list(reader), reader
 
 
@@ -214,14 +214,16 @@ def test_records_before_the_damage_are_read_first() -> None:
     truncated = whole[: len(whole) // 2]
     got: list[LogRecord] = []
     with pytest.raises(CorruptLogFileError, match="truncated"):
-        got.extend(CloudTrailLogReader(io.BytesIO(truncated), chunk_bytes=512))
+        got.extend(
+            CloudTrailLogReader(io.BytesIO(truncated), chunk_bytes=512, must_contain=PINPOINT)
+        )
     assert 0 < len(got) < 40
     assert [r.data for r in got] == records[: len(got)]
 
     cut_json = gzip.decompress(whole)[:-500]
     got.clear()
     with pytest.raises(CorruptLogFileError, match="ends inside"):
-        got.extend(CloudTrailLogReader(io.BytesIO(raw_gzip(cut_json))))
+        got.extend(CloudTrailLogReader(io.BytesIO(raw_gzip(cut_json)), must_contain=PINPOINT))
     assert [r.data for r in got] == records[: len(got)]
 
 
@@ -256,7 +258,11 @@ class FailingStream:
 def test_errors_of_the_source_are_not_taken_for_a_corrupt_file() -> None:
     body = log_file(mixed_records(50))
     with pytest.raises(ConnectionResetError):
-        list(CloudTrailLogReader(FailingStream(body, fail_after=len(body) // 2)))
+        list(
+            CloudTrailLogReader(
+                FailingStream(body, fail_after=len(body) // 2), must_contain=PINPOINT
+            )
+        )
     with pytest.raises(ConnectionResetError):
         list(gunzip(FailingStream(body, fail_after=0)))
 
@@ -350,7 +356,7 @@ def peak_memory_reading(body: bytes) -> tuple[int, int]:
     stream = io.BytesIO(body)
     tracemalloc.start()
     try:
-        count = sum(1 for _ in CloudTrailLogReader(stream))
+        count = sum(1 for _ in CloudTrailLogReader(stream, must_contain=PINPOINT))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts import ChangeAction, ChangeOrigin, KnownAttributes, ResourceChange, ResourceType
-from services.log_ingester.logic import _NOTHING_KNOWN, _recency, coalesce
+from services.log_ingester.coalescing import _NOTHING_KNOWN, _recency, coalesce
 from tests.fixtures.cloudtrail import APP_ID, START, pinpoint_id
 
 

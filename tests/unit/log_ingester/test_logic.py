@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
@@ -22,18 +23,17 @@ from contracts import (
     SegmentType,
     derived_event_id,
 )
+from services.common.targets.catalog import Reject, Rejection, Skip
+from services.common.targets.pinpoint.catalog import PINPOINT_CATALOG
 from services.log_ingester.cloudtrail_reader import CloudTrailLogReader
 from services.log_ingester.logic import (
     FileStatus,
     Ingested,
-    Reject,
-    Rejection,
-    Skip,
-    change_from_raw,
     ingest_api_call,
     ingest_log_file,
     is_log_file,
 )
+from services.log_ingester.records import change_from_raw
 from tests.fixtures.cloudtrail import (
     APP_ID,
     CAMPAIGN_ID,
@@ -61,11 +61,15 @@ KEY = log_file_key(at(9, 5))
 def ingest(records: list[dict[str, Any]], files: FakeLogFiles | None = None) -> Ingested:
     files = files or FakeLogFiles()
     files.put(TRAIL_BUCKET, KEY, log_file(records))
-    return ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED, causation_id="s3-event-1")
+    return ingest_log_file(
+        files, TRAIL_BUCKET, KEY, MONITORED, causation_id="s3-event-1", catalog=PINPOINT_CATALOG
+    )
 
 
 def one_change(record: dict[str, Any]) -> Any:
-    return change_from_raw(record, MONITORED, ChangeOrigin.CLOUDTRAIL_FILE, 0)
+    return change_from_raw(
+        record, MONITORED, ChangeOrigin.CLOUDTRAIL_FILE, 0, catalog=PINPOINT_CATALOG
+    )
 
 
 # ---------------------------------------------------------------------- keys
@@ -92,14 +96,18 @@ def test_url_encoded_keys_are_read_decoded() -> None:
     assert event.object.key != key  # S3 sends it URL-encoded
     assert event.decoded_key == key
     files = FakeLogFiles({(TRAIL_BUCKET, key): log_file([pinpoint_record("CreateSegment")])})
-    outcome = ingest_log_file(files, TRAIL_BUCKET, event.decoded_key, MONITORED)
+    outcome = ingest_log_file(
+        files, TRAIL_BUCKET, event.decoded_key, MONITORED, catalog=PINPOINT_CATALOG
+    )
     assert outcome.status is FileStatus.READ
     assert len(outcome.events) == 1
 
 
 def test_other_objects_are_skipped_without_being_opened() -> None:
     files = FakeLogFiles()
-    outcome = ingest_log_file(files, TRAIL_BUCKET, digest_key(), MONITORED)
+    outcome = ingest_log_file(
+        files, TRAIL_BUCKET, digest_key(), MONITORED, catalog=PINPOINT_CATALOG
+    )
     assert outcome.status is FileStatus.NOT_A_LOG_FILE
     assert outcome.events == []
     assert files.requests == []
@@ -374,7 +382,7 @@ def test_elements_that_are_not_json_objects_are_rejected() -> None:
     bad = '{"eventSource":"pinpoint.amazonaws.com",x}'
     text = '{"Records":[' + ",".join([json.dumps(good), bad, json.dumps(good)]) + "]}"
     files = FakeLogFiles({(TRAIL_BUCKET, KEY): gzip.compress(text.encode())})
-    outcome = ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED)
+    outcome = ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED, catalog=PINPOINT_CATALOG)
     assert outcome.report.rejected == {"invalid_json": 1}
     assert outcome.report.samples == [Rejection(Reject.INVALID_JSON, 1)]
     assert len(outcome.events) == 1
@@ -459,6 +467,7 @@ def test_the_same_write_on_both_paths_gets_the_same_event_id() -> None:
             REGISTRY.parse_as(api_call_event(record), CloudTrailApiCall).detail,
             MONITORED,
             causation_id="api-event",
+            catalog=PINPOINT_CATALOG,
         ).events[0]
         for record in (earlier, latest)
     ]
@@ -496,21 +505,21 @@ def test_an_api_call_event_is_one_change_or_a_counted_skip() -> None:
     call = REGISTRY.parse_as(
         api_call_event(pinpoint_record("DeleteSegment", APP_ID, SEGMENT_ID)), CloudTrailApiCall
     ).detail
-    outcome = ingest_api_call(call, MONITORED)
+    outcome = ingest_api_call(call, MONITORED, catalog=PINPOINT_CATALOG)
     [event] = outcome.events
     assert event.data.action is ChangeAction.DELETED
     assert event.data.origin is ChangeOrigin.CLOUDTRAIL_EVENT
     assert (outcome.report.records, outcome.report.changes) == (1, 1)
 
     unmonitored = CloudTrailRecord.model_validate(pinpoint_record("CreateSegment", OTHER_APP_ID))
-    skipped = ingest_api_call(unmonitored, MONITORED)
+    skipped = ingest_api_call(unmonitored, MONITORED, catalog=PINPOINT_CATALOG)
     assert skipped.events == []
     assert skipped.report.skipped == {"unmonitored_application": 1}
 
     no_response = CloudTrailRecord.model_validate(
         pinpoint_record("CreateJourney", response_elements=None)
     )
-    rejected = ingest_api_call(no_response, MONITORED)
+    rejected = ingest_api_call(no_response, MONITORED, catalog=PINPOINT_CATALOG)
     assert rejected.events == []
     assert rejected.report.rejected == {"missing_response": 1}
     assert rejected.report.samples[0].event_id == no_response.event_id
@@ -531,7 +540,8 @@ def test_a_corrupt_file_is_reported_and_what_was_read_is_kept() -> None:
         TRAIL_BUCKET,
         KEY,
         MONITORED,
-        reader=lambda stream: CloudTrailLogReader(stream, chunk_bytes=1024),
+        reader=partial(CloudTrailLogReader, chunk_bytes=1024),
+        catalog=PINPOINT_CATALOG,
     )
     assert outcome.status is FileStatus.CORRUPT
     assert outcome.report.corrupt is not None
@@ -545,13 +555,15 @@ def test_a_corrupt_file_is_reported_and_what_was_read_is_kept() -> None:
 )
 def test_files_that_are_not_cloudtrail_logs_are_corrupt_not_errors(body: bytes) -> None:
     files = FakeLogFiles({(TRAIL_BUCKET, KEY): body})
-    outcome = ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED)
+    outcome = ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED, catalog=PINPOINT_CATALOG)
     assert outcome.status is FileStatus.CORRUPT
     assert outcome.events == []
 
 
 def test_a_missing_file_is_reported_as_missing() -> None:
-    outcome = ingest_log_file(FakeLogFiles(), TRAIL_BUCKET, KEY, MONITORED)
+    outcome = ingest_log_file(
+        FakeLogFiles(), TRAIL_BUCKET, KEY, MONITORED, catalog=PINPOINT_CATALOG
+    )
     assert outcome.status is FileStatus.MISSING
     assert outcome.events == []
 
@@ -560,12 +572,12 @@ def test_source_errors_propagate_so_the_message_is_retried() -> None:
     files = FakeLogFiles({(TRAIL_BUCKET, KEY): log_file([pinpoint_record("CreateSegment")])})
     files.error = TimeoutError("read timed out")
     with pytest.raises(TimeoutError):
-        ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED)
+        ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED, catalog=PINPOINT_CATALOG)
 
 
 def test_the_body_is_closed_after_reading() -> None:
     files = FakeLogFiles({(TRAIL_BUCKET, KEY): log_file([noise_record()])})
-    ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED)
+    ingest_log_file(files, TRAIL_BUCKET, KEY, MONITORED, catalog=PINPOINT_CATALOG)
     assert files.requests == [(TRAIL_BUCKET, KEY)]
     assert files.opened[0].closed
 

@@ -27,12 +27,13 @@ from contracts import (
 )
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import CloudTrailRecorder, PinpointEmulator
+from services.common.targets.pinpoint.catalog import PINPOINT_CATALOG
 from services.log_ingester.adapters import PinpointApiLister, S3LogFiles
+from services.log_ingester.backfill import run_backfill
 from services.log_ingester.logic import (
     FileStatus,
     ingest_api_call,
     ingest_log_file,
-    run_backfill,
 )
 
 REGION = "us-east-1"
@@ -146,7 +147,9 @@ def test_recorded_files_and_api_calls_give_the_same_changes(
     ids = make_history(pinpoint)
     [key] = recorder.flush_all()
 
-    outcome = ingest_log_file(S3LogFiles(lambda: s3), TRAIL_BUCKET, key, [ids["app"]])
+    outcome = ingest_log_file(
+        S3LogFiles(lambda: s3), TRAIL_BUCKET, key, [ids["app"]], catalog=PINPOINT_CATALOG
+    )
 
     assert outcome.status is FileStatus.READ
     changes = {event.data.resource_id: event.data for event in outcome.events}
@@ -182,7 +185,9 @@ def test_recorded_files_and_api_calls_give_the_same_changes(
     # of theirs, so whichever arrives second is dropped downstream.
     live: list[PinpointResourceChanged] = []
     for record in recorder.records:
-        live += ingest_api_call(CloudTrailRecord.model_validate(record), [ids["app"]]).events
+        live += ingest_api_call(
+            CloudTrailRecord.model_validate(record), [ids["app"]], catalog=PINPOINT_CATALOG
+        ).events
     assert {event.event_id for event in outcome.events} <= {event.event_id for event in live}
     assert len(live) == 9  # every handled write, one event each
 
@@ -200,7 +205,9 @@ def test_a_backfill_walks_the_emulated_project_page_by_page(
     while bus:
         request = bus.pop()
         assert isinstance(request, CatalogBackfillRequested)
-        for event in run_backfill(request, lister, [ids["app"]], page_size=1).events:
+        for event in run_backfill(
+            request, lister, [ids["app"]], page_size=1, catalog=PINPOINT_CATALOG
+        ).events:
             if isinstance(event, PinpointResourceChanged):
                 found[event.data.resource_id] = event
             else:

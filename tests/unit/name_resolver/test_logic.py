@@ -18,6 +18,7 @@ from contracts import (
     ResourceType,
     SegmentType,
 )
+from services.common.targets.pinpoint.catalog import PINPOINT_CATALOG
 from services.name_resolver.adapters import PinpointApiResources
 from services.name_resolver.logic import BatchMemo, Resource, resolve
 
@@ -80,7 +81,7 @@ CAMPAIGN = {
 
 def test_a_campaign_resolves_with_name_segment_trigger_status_and_version() -> None:
     event = change()
-    resolved = resolve(event, FakePinpoint({RID: CAMPAIGN}))
+    resolved = resolve(event, FakePinpoint({RID: CAMPAIGN}), PINPOINT_CATALOG)
 
     assert resolved is not None
     data = resolved.data
@@ -101,7 +102,7 @@ def test_an_event_filter_without_an_event_type_has_no_trigger_name() -> None:
     campaign = CAMPAIGN | {
         "Schedule": {"EventFilter": {"FilterType": "ENDPOINT", "Dimensions": {"Attributes": {}}}}
     }
-    resolved = resolve(change(), FakePinpoint({RID: campaign}))
+    resolved = resolve(change(), FakePinpoint({RID: campaign}), PINPOINT_CATALOG)
 
     assert resolved is not None
     assert resolved.data.event_name is None
@@ -134,7 +135,7 @@ def test_journeys_take_segment_and_trigger_from_their_start_condition(
         "State": "ACTIVE",
         "StartCondition": start_condition,
     }
-    resolved = resolve(change(ResourceType.JOURNEY), FakePinpoint({RID: journey}))
+    resolved = resolve(change(ResourceType.JOURNEY), FakePinpoint({RID: journey}), PINPOINT_CATALOG)
 
     assert resolved is not None
     assert (resolved.data.segment_id, resolved.data.event_name) == (segment_id, event_name)
@@ -143,14 +144,17 @@ def test_journeys_take_segment_and_trigger_from_their_start_condition(
 
 def test_draft_journeys_are_not_cataloged() -> None:
     journey = {"Id": RID, "Name": "Draft", "State": "DRAFT"}
-    assert resolve(change(ResourceType.JOURNEY), FakePinpoint({RID: journey})) is None
+    assert (
+        resolve(change(ResourceType.JOURNEY), FakePinpoint({RID: journey}), PINPOINT_CATALOG)
+        is None
+    )
     deleted_draft = change(ResourceType.JOURNEY, ChangeAction.DELETED, state="DRAFT")
-    assert resolve(deleted_draft, FakePinpoint()) is None
+    assert resolve(deleted_draft, FakePinpoint(), PINPOINT_CATALOG) is None
 
 
 def test_segments_resolve_with_their_type() -> None:
     segment = {"Id": RID, "Name": "Clicked", "SegmentType": "IMPORT", "Version": 2}
-    resolved = resolve(change(ResourceType.SEGMENT), FakePinpoint({RID: segment}))
+    resolved = resolve(change(ResourceType.SEGMENT), FakePinpoint({RID: segment}), PINPOINT_CATALOG)
 
     assert resolved is not None
     assert resolved.data.segment_type is SegmentType.IMPORT
@@ -159,7 +163,11 @@ def test_segments_resolve_with_their_type() -> None:
 
 def test_a_deleted_change_needs_no_call_and_keeps_what_was_known() -> None:
     pinpoint = FakePinpoint({RID: CAMPAIGN})
-    resolved = resolve(change(action=ChangeAction.DELETED, segment_id=SEGMENT, version=4), pinpoint)
+    resolved = resolve(
+        change(action=ChangeAction.DELETED, segment_id=SEGMENT, version=4),
+        pinpoint,
+        PINPOINT_CATALOG,
+    )
 
     assert pinpoint.calls == []
     assert resolved is not None
@@ -169,7 +177,7 @@ def test_a_deleted_change_needs_no_call_and_keeps_what_was_known() -> None:
 
 
 def test_a_resource_gone_before_resolution_resolves_as_deleted() -> None:
-    resolved = resolve(change(state="SCHEDULED"), FakePinpoint())
+    resolved = resolve(change(state="SCHEDULED"), FakePinpoint(), PINPOINT_CATALOG)
 
     assert resolved is not None
     assert resolved.data.deleted is True
@@ -180,16 +188,16 @@ def test_one_call_per_distinct_resource_in_a_batch() -> None:
     pinpoint = FakePinpoint({RID: CAMPAIGN})
     memo = BatchMemo(pinpoint)
     for _ in range(5):
-        resolve(change(), memo)
-    resolve(change(resource_id="c" * 32), memo)
+        resolve(change(), memo, PINPOINT_CATALOG)
+    resolve(change(resource_id="c" * 32), memo, PINPOINT_CATALOG)
 
     assert len(pinpoint.calls) == 2
 
 
 def test_redelivered_changes_resolve_under_the_same_event_id() -> None:
     event = change()
-    first = resolve(event, FakePinpoint({RID: CAMPAIGN}))
-    again = resolve(event, FakePinpoint({RID: CAMPAIGN}))
+    first = resolve(event, FakePinpoint({RID: CAMPAIGN}), PINPOINT_CATALOG)
+    again = resolve(event, FakePinpoint({RID: CAMPAIGN}), PINPOINT_CATALOG)
 
     assert first is not None
     assert again is not None

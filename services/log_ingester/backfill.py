@@ -1,0 +1,143 @@
+"""Backfill: what the target lists now becomes catalog changes, one page per invocation.
+
+A request without ``page`` fans out: one continuation CatalogBackfillRequested per
+(monitored scope, listing the target pages over). A request with ``page`` lists that one
+page, emits one change per listed resource (the target reads each item: see its catalog
+adapter) and, if the target returned a NextToken, one continuation for the next page, so
+every invocation does one bounded call. Events derive their ids from the request's event
+id and the resource (or the page), so a redelivered request publishes the same ids.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from contracts import (
+    BackfillPage,
+    CatalogBackfillRequested,
+    Event,
+    PinpointResourceChanged,
+    ResourceType,
+    derived_event_id,
+)
+from services.common.targets.catalog import BackfillCatalog, Reject
+
+
+@dataclass(frozen=True)
+class ResourcePage:
+    items: list[Any]
+    next_token: str | None = None
+
+
+class ResourceLister(Protocol):
+    """One page of a scope's resources of one listing; None if the scope is gone."""
+
+    def page(
+        self, resource_type: ResourceType, application_id: str, token: str | None, page_size: int
+    ) -> ResourcePage | None: ...
+
+
+@dataclass
+class BackfillReport:
+    pages_read: int = 0
+    items: int = 0
+    continuations: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    ignored_projects: list[str] = field(default_factory=list)  # asked for, not monitored
+    missing_project: str | None = None  # listed, but the target says it does not exist
+    repeated_token: bool = False  # the target handed back the token it was given
+
+
+@dataclass(frozen=True)
+class BackfillOutcome:
+    events: list[Event]
+    report: BackfillReport
+
+
+def run_backfill(
+    request: CatalogBackfillRequested,
+    lister: ResourceLister,
+    monitored: Sequence[str],
+    page_size: int,
+    *,
+    catalog: BackfillCatalog,
+) -> BackfillOutcome:
+    """Fan a request out into pages, or read the one page it names (module docstring)."""
+    report = BackfillReport()
+    page = request.data.page
+    if page is None:
+        asked = request.data.application_ids or list(monitored)
+        projects = [app for app in dict.fromkeys(asked) if app in monitored]
+        report.ignored_projects = [app for app in dict.fromkeys(asked) if app not in monitored]
+        listings = catalog.listings(request.data.resource_types)
+        events: list[Event] = [
+            _continuation(request, BackfillPage(application_id=app, resource_type=kind))
+            for app in projects
+            for kind in listings
+        ]
+        report.continuations = len(events)
+        return BackfillOutcome(events, report)
+    if page.application_id not in monitored:
+        report.ignored_projects = [page.application_id]
+        return BackfillOutcome([], report)
+    listed = lister.page(page.resource_type, page.application_id, page.token, page_size)
+    if listed is None:
+        report.missing_project = page.application_id
+        return BackfillOutcome([], report)
+    report.pages_read = 1
+    report.items = len(listed.items)
+    events = []
+    for item in listed.items:
+        outcome = catalog.backfill_change(page, item)
+        if isinstance(outcome, Reject):
+            report.rejected[outcome.value] += 1
+            continue
+        events.append(
+            PinpointResourceChanged.new(
+                outcome,
+                correlation_id=request.metadata.correlation_id,
+                causation_id=request.metadata.event_id,
+                event_id=derived_event_id(
+                    request.metadata.event_id,
+                    outcome.resource_type.value,
+                    outcome.application_id,
+                    outcome.resource_id,
+                ),
+                occurred_at=outcome.event_time,
+            )
+        )
+    if listed.next_token:
+        if listed.next_token == page.token:
+            report.repeated_token = True
+        else:
+            next_page = BackfillPage(
+                application_id=page.application_id,
+                resource_type=page.resource_type,
+                token=listed.next_token,
+            )
+            events.append(_continuation(request, next_page))
+            report.continuations = 1
+    return BackfillOutcome(events, report)
+
+
+def _continuation(
+    request: CatalogBackfillRequested, page: BackfillPage
+) -> CatalogBackfillRequested:
+    event_id = derived_event_id(
+        request.metadata.event_id,
+        "backfill-page",
+        page.application_id,
+        page.resource_type.value,
+        page.token or "",
+    )
+    return CatalogBackfillRequested.new(
+        request.data.model_copy(update={"page": page}),
+        correlation_id=request.metadata.correlation_id,
+        causation_id=request.metadata.event_id,
+        event_id=event_id,
+        occurred_at=request.metadata.occurred_at,
+        producer=PinpointResourceChanged.producer_name(),
+    )
