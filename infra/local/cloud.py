@@ -103,40 +103,32 @@ def _trail_recorder(setup: EmulatorSetup) -> Any:
     )
 
 
-def pinpoint_emulator(setup: EmulatorSetup) -> Emulator | None:
-    """The Pinpoint emulator, recording CloudTrail when a trail bucket is known."""
-    pinpoint = _emulator_module("infra.local.pinpoint")
-    emulator: Emulator = pinpoint.PinpointEmulator(
+def _recording_emulator(setup: EmulatorSetup, module: str, name: str) -> Emulator:
+    """An API emulator built on the cloud's clock, recording CloudTrail when a trail bucket
+    is known."""
+    kind = getattr(_emulator_module(module), name)
+    emulator: Emulator = kind(
         clock=setup.clock,
         region=setup.region,
         account_id=setup.account_id,
         recorder=_trail_recorder(setup),
     )
     return emulator
+
+
+def pinpoint_emulator(setup: EmulatorSetup) -> Emulator | None:
+    """Amazon Pinpoint: projects, campaigns, journeys, segments, endpoints, import jobs."""
+    return _recording_emulator(setup, "infra.local.pinpoint", "PinpointEmulator")
 
 
 def customer_profiles_emulator(setup: EmulatorSetup) -> Emulator | None:
-    """Amazon Connect Customer Profiles, recording CloudTrail when a trail bucket is known."""
-    profiles = _emulator_module("infra.local.customer_profiles")
-    emulator: Emulator = profiles.CustomerProfilesEmulator(
-        clock=setup.clock,
-        region=setup.region,
-        account_id=setup.account_id,
-        recorder=_trail_recorder(setup),
-    )
-    return emulator
+    """Amazon Connect Customer Profiles: domains, profiles, upload jobs, segments."""
+    return _recording_emulator(setup, "infra.local.customer_profiles", "CustomerProfilesEmulator")
 
 
 def connect_campaigns_emulator(setup: EmulatorSetup) -> Emulator | None:
-    """Amazon Connect outbound campaigns v2, recording CloudTrail when a trail bucket is known."""
-    campaigns = _emulator_module("infra.local.connect_campaigns")
-    emulator: Emulator = campaigns.ConnectCampaignsEmulator(
-        clock=setup.clock,
-        region=setup.region,
-        account_id=setup.account_id,
-        recorder=_trail_recorder(setup),
-    )
-    return emulator
+    """Amazon Connect outbound campaigns v2: campaigns and journeys with their states."""
+    return _recording_emulator(setup, "infra.local.connect_campaigns", "ConnectCampaignsEmulator")
 
 
 def athena_emulator(setup: EmulatorSetup) -> Emulator | None:

@@ -9,7 +9,10 @@ from pytest_socket import SocketBlockedError
 
 
 def test_a_unit_test_cannot_open_a_network_socket() -> None:
-    with pytest.raises(SocketBlockedError):
+    with (
+        pytest.warns(UserWarning, match="tried to use socket"),
+        pytest.raises(SocketBlockedError),
+    ):
         socket.create_connection(("127.0.0.1", 9), timeout=0.1)
 
 
