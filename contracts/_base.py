@@ -111,6 +111,9 @@ class Event(FrozenModel):
     VERSION: ClassVar[str] = "1"
     DESCRIPTION: ClassVar[str] = ""
     CONSUMERS: ClassVar[tuple[str, ...]] = ()
+    # A request (SegmentQueryRequested, CatalogBackfillRequested) is published by requesters
+    # under any source; every other event is a fact only its producer (SOURCE) may state.
+    REQUEST: ClassVar[bool] = False
 
     metadata: EventMetadata
     data: Any

@@ -191,5 +191,6 @@ class CatalogBackfillRequested(Event):
         "Read every campaign, journey and segment of the monitored projects into the catalog."
     )
     CONSUMERS: ClassVar[tuple[str, ...]] = ("log-ingester",)
+    REQUEST: ClassVar[bool] = True
 
     data: BackfillRequest

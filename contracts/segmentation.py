@@ -70,6 +70,7 @@ class SegmentQueryRequested(Event):
         "Publishers may omit `metadata`; the validator fills it."
     )
     CONSUMERS: ClassVar[tuple[str, ...]] = ("query-validator",)
+    REQUEST: ClassVar[bool] = True
 
     metadata: EventMetadata | None = None  # type: ignore[assignment]
     data: RunRequest

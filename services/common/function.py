@@ -29,9 +29,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
-from contracts import EventContractError, ParsedEvent
+from contracts import Event, EventContractError, ParsedEvent
 from services.common.batch import PartialItemFailureResponse, handle_event_batch
 from services.common.observability import logger, metrics, tracer
 
@@ -104,6 +105,8 @@ class Routes(Generic[ServiceT]):
         batch_service = service if self._per_batch is None else self._per_batch(service, context)
 
         def handle(parsed: ParsedEvent[BaseModel]) -> None:
+            if not _from_its_producer(parsed):
+                return
             self._by_model[type(parsed.detail)](batch_service, parsed)
 
         on_invalid = self._on_invalid
@@ -116,6 +119,29 @@ class Routes(Generic[ServiceT]):
             if on_invalid is None
             else lambda error: on_invalid(batch_service, error),
         )
+
+
+def _from_its_producer(parsed: ParsedEvent[BaseModel]) -> bool:
+    """Whether an internal event comes from the service that states it. A fact under
+    another source (someone allowed to publish requests forging a step of a run) is
+    refused, logged and acknowledged: acting on it could run a query the validator rejected
+    or store a forged name, and retrying it cannot make it genuine."""
+    detail = parsed.detail
+    if not isinstance(detail, Event) or detail.REQUEST:
+        return True
+    if parsed.envelope.source == detail.SOURCE:
+        return True
+    logger.warning(
+        "event refused: only its producer may publish it",
+        extra={
+            "detail_type": detail.DETAIL_TYPE,
+            "source": parsed.envelope.source,
+            "producer": detail.SOURCE,
+            "event_id": detail.event_id,
+        },
+    )
+    metrics.add_metric(name="ForgedEventsRefused", unit=MetricUnit.Count, value=1)
+    return False
 
 
 class LambdaFunction(Generic[ServiceT, ResultT]):

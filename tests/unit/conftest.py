@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import aws_xray_sdk.core  # noqa: F401 - see below
 import pytest
 from pytest_socket import disable_socket, enable_socket, socket_allow_hosts
+
+# The X-Ray SDK creates its UDP emitter's socket (unconnected; nothing is sent) when it is
+# first imported: imported here, before any test blocks sockets, so no test depends on
+# another having imported it first.
 
 
 @pytest.fixture(autouse=True)
