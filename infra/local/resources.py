@@ -816,6 +816,36 @@ def _kms_key(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
         kms.enable_key_rotation(KeyId=key["KeyId"])
 
 
+def _cloudwatch_alarm(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
+    """Stored in moto's CloudWatch (which keeps alarms but never evaluates them), so a test
+    can read what would page an operator."""
+    name = properties.get("AlarmName") or ctx.model.physical_name(logical_id)
+    kwargs = _only(
+        properties,
+        "AlarmDescription",
+        "Namespace",
+        "MetricName",
+        "Dimensions",
+        "Statistic",
+        "Period",
+        "EvaluationPeriods",
+        "Threshold",
+        "ComparisonOperator",
+        "TreatMissingData",
+        "AlarmActions",
+        "OKActions",
+    )
+    for number in ("Period", "EvaluationPeriods"):
+        if number in kwargs:
+            kwargs[number] = int(kwargs[number])
+    if "Threshold" in kwargs:
+        kwargs["Threshold"] = float(kwargs["Threshold"])
+    cloudwatch = ctx.client("cloudwatch")
+    cloudwatch.put_metric_alarm(AlarmName=name, **kwargs)
+    alarm = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    ctx.model.record_identity(logical_id, ref=name, attributes={"Arn": alarm["AlarmArn"]})
+
+
 def _kms_alias(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
     ctx.client("kms").create_alias(
         AliasName=ctx.model.physical_name(logical_id), TargetKeyId=properties["TargetKeyId"]
@@ -855,6 +885,7 @@ RESOURCE_HANDLERS: Mapping[str, Handler] = {
     "AWS::Scheduler::ScheduleGroup": _scheduler_schedule_group,
     "AWS::Scheduler::Schedule": _scheduler_schedule,
     "AWS::KMS::Key": _kms_key,
+    "AWS::CloudWatch::Alarm": _cloudwatch_alarm,
     "AWS::KMS::Alias": _kms_alias,
     "AWS::CloudFormation::CustomResource": _custom_resource,
     # X-Ray groups and sampling rules only shape what the X-Ray console shows.

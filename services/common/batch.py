@@ -89,8 +89,10 @@ def handle_event_batch(
             on_invalid(error)
             return
         with tracer.provider.in_subsegment(f"## {parsed.envelope.detail_type}") as subsegment:
-            for key, value in _trace_annotations(parsed).items():
-                subsegment.put_annotation(key, value)
+            # None when tracing is off (POWERTOOLS_TRACE_DISABLED) or no segment is open.
+            if subsegment is not None:
+                for key, value in _trace_annotations(parsed).items():
+                    subsegment.put_annotation(key, value)
             handle(parsed)
 
     processor = BatchProcessor(event_type=EventType.SQS)

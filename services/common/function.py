@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel
 
 from contracts import Event, EventContractError, ParsedEvent
@@ -140,7 +140,11 @@ def _from_its_producer(parsed: ParsedEvent[BaseModel]) -> bool:
             "event_id": detail.event_id,
         },
     )
-    metrics.add_metric(name="ForgedEventsRefused", unit=MetricUnit.Count, value=1)
+    # One stack-wide metric (no service dimension), so one alarm watches every consumer.
+    with single_metric(
+        name="ForgedEventsRefused", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
+    ):
+        pass
     return False
 
 

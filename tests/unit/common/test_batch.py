@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from contracts import (
 )
 from contracts.examples import example_event
 from services.common.batch import handle_event_batch
+from services.common.observability import tracer
 
 
 @pytest.fixture(autouse=True)
@@ -111,3 +113,25 @@ def test_a_consumer_may_answer_invalid_events_itself() -> None:
 def test_a_consumer_must_accept_something() -> None:
     with pytest.raises(ValueError, match="at least one event model"):
         handle_event_batch(_sqs_event(), None, lambda parsed: None, accepts=[])
+
+
+def test_records_are_handled_when_tracing_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With tracing off (POWERTOOLS_TRACE_DISABLED) the SDK opens no subsegment: the
+    record is still handled, only not annotated."""
+
+    @contextlib.contextmanager
+    def no_subsegment(name: str) -> Iterator[None]:
+        yield None
+
+    monkeypatch.setattr(tracer.provider, "in_subsegment", no_subsegment)
+    handled: list[str] = []
+
+    response = handle_event_batch(
+        _sqs_event(json.dumps(example_event(SegmentQueryRequested))),
+        None,
+        lambda parsed: handled.append(parsed.envelope.detail_type),
+        accepts=[SegmentQueryRequested],
+    )
+
+    assert response == {"batchItemFailures": []}
+    assert handled == ["SegmentQueryRequested"]
