@@ -111,7 +111,7 @@ class ImportRecord:
 
     @property
     def application_id(self) -> str:
-        return self.cause.data.application_id
+        return self.cause.data.application_id or ""
 
 
 class ResultFiles(Protocol):
