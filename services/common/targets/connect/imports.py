@@ -210,3 +210,30 @@ class UploadJobView:
     @property
     def imported(self) -> int:
         return self.created + self.updated
+
+    @property
+    def segment_id(self) -> str | None:
+        return None  # an upload job defines no segment (the importer defines one after it)
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        return (self.status_reason,) if self.status_reason else ()
+
+    @property
+    def failure_summary(self) -> str:
+        return f"{self.status_reason or 'no reason given'}; {self.failed} row(s) failed"
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "profiles_created": self.created,
+            "profiles_updated": self.updated,
+            "profiles_failed": self.failed,
+        }
+
+    def completed_fields(self, failure_sample: tuple[str, ...]) -> dict[str, Any]:
+        """What an EndpointImportCompleted says of the job (endpoints = profiles written)."""
+        return {"endpoints_imported": self.imported, **self.counts()}
+
+    def failed_fields(self, failure_sample: tuple[str, ...]) -> dict[str, Any]:
+        """What an EndpointImportFailed says of the job."""
+        return self.counts()
