@@ -4,16 +4,15 @@ reports its counts, defines the named segment and is notified once."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
+from tests.fixtures.notifications import notifications, sns_inbox
 
 pytestmark = pytest.mark.system
 
@@ -40,18 +39,6 @@ def cloud(lake: Path) -> Iterator[LocalCloud]:
         yield running
 
 
-def _inbox(cloud: LocalCloud) -> tuple[Any, str]:
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="connect-notifications")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    boto3.client("sns").subscribe(
-        TopicArn=cloud.outputs["NotificationTopicArn"], Protocol="sqs", Endpoint=queue_arn
-    )
-    return sqs, url
-
-
 def test_a_connect_request_updates_profiles_and_defines_its_segment(cloud: LocalCloud) -> None:
     domain = cloud.outputs["CustomerProfilesDomainName"]
     assert domain
@@ -59,7 +46,7 @@ def test_a_connect_request_updates_profiles_and_defines_its_segment(cloud: Local
     # A customer Connect already knows: the upload updates it rather than making another.
     profiles.create_profile(DomainName=domain, AccountNumber=CUSTOMERS[0], FirstName="Ana")
     watch = cloud.subscribe("connect-runs")
-    sqs, inbox = _inbox(cloud)
+    sqs, inbox = sns_inbox(cloud, "connect-notifications")
     request = SegmentQueryRequested.from_user(
         """
         select customer_id as "Id", email as "Address", plan as "User.UserAttributes.Plan",
@@ -119,8 +106,7 @@ def test_a_connect_request_updates_profiles_and_defines_its_segment(cloud: Local
     jobs = profiles.list_upload_jobs(DomainName=domain)["Items"]
     assert [job["DisplayName"] for job in jobs] == ["pinpoint-lake gold-connect"]
 
-    messages = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])
-    notes = [json.loads(message["Body"]) for message in messages]
+    notes = notifications(sqs, inbox)
     assert len(notes) == 1
     assert "gold-connect" in notes[0]["Message"]
 
