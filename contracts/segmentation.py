@@ -19,6 +19,67 @@ SegmentName = Annotated[str, StringConstraints(min_length=1, max_length=64, stri
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")]
 Count = Annotated[int, Field(ge=0)]
+# A Customer Profiles domain (Amazon Connect): 1-64 letters, digits, '_' or '-'.
+DomainName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,64}$"),
+    Field(description="An Amazon Connect Customer Profiles domain name."),
+]
+
+
+class EngagementTarget(StrEnum):
+    """The engagement tool a run imports into."""
+
+    PINPOINT = "pinpoint"  # a Pinpoint project (application_id): an import job
+    CONNECT = "connect"  # the stack's Customer Profiles domain (domain_name): an upload job
+
+
+class _TargetedRun(FrozenModel):
+    """A run's events name where it imports: a Pinpoint project or a Connect domain.
+
+    `target` is absent from events written before Connect existed; they are Pinpoint runs.
+    A Pinpoint run carries its `application_id`, a Connect run its `domain_name` and no
+    application id.
+    """
+
+    @model_validator(mode="after")
+    def _target_is_named(self) -> Self:
+        target = getattr(self, "target", EngagementTarget.PINPOINT)
+        application_id = getattr(self, "application_id", None)
+        domain_name = getattr(self, "domain_name", None)
+        if target is EngagementTarget.PINPOINT and application_id is None:
+            raise ValueError("a pinpoint run names its application_id")
+        if target is EngagementTarget.CONNECT:
+            if domain_name is None:
+                raise ValueError("a connect run names its domain_name")
+            if application_id is not None:
+                raise ValueError("a connect run has no application_id (it is a Pinpoint id)")
+        return self
+
+    def where(self) -> dict[str, Any]:
+        """The target fields, to carry them into the run's next event."""
+        return {
+            "target": getattr(self, "target", EngagementTarget.PINPOINT),
+            "application_id": getattr(self, "application_id", None),
+            "domain_name": getattr(self, "domain_name", None),
+        }
+
+
+def _target_field() -> Any:
+    return Field(
+        default=EngagementTarget.PINPOINT,
+        description="Where the run imports: pinpoint (application_id) or connect (domain_name).",
+    )
+
+
+def _domain_field() -> Any:
+    return Field(default=None, description="The Customer Profiles domain of a connect run.")
+
+
+def _application_field(description: str = "The target Pinpoint project.") -> Any:
+    return Field(
+        default=None, description=f"{description} Every pinpoint run has one; connect runs none."
+    )
 
 
 class RunRequest(FrozenModel):
@@ -42,6 +103,10 @@ class RunRequest(FrozenModel):
     )
     dry_run: bool = Field(default=False, description="Validate, run and check; import nothing.")
     requested_by: Label | None = None
+    target: EngagementTarget | None = Field(
+        default=None,
+        description="Import into pinpoint or connect; the deployment's default if omitted.",
+    )
 
     @field_validator("query")
     @classmethod
@@ -103,12 +168,14 @@ class Rejection(FrozenModel):
     message: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
-class ValidatedRun(FrozenModel):
+class ValidatedRun(_TargetedRun):
     run_id: RunId
     request: RunRequest
-    application_id: PinpointId = Field(description="The resolved target project.")
+    application_id: PinpointId | None = _application_field("The resolved target project.")
     columns: list[Annotated[str, StringConstraints(min_length=1)]] = Field(min_length=1)
     tables: list[Annotated[str, StringConstraints(min_length=1)]] = Field(default_factory=list)
+    target: EngagementTarget = _target_field()
+    domain_name: DomainName | None = _domain_field()
 
 
 class SegmentQueryValidated(Event):
@@ -139,13 +206,15 @@ class SegmentQueryRejected(Event):
     data: RejectedRun
 
 
-class StartedQuery(FrozenModel):
+class StartedQuery(_TargetedRun):
     run_id: RunId
     request: RunRequest
-    application_id: PinpointId
+    application_id: PinpointId | None = _application_field()
     query_execution_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     workgroup: Label
     output_location: S3Uri
+    target: EngagementTarget = _target_field()
+    domain_name: DomainName | None = _domain_field()
 
 
 class SegmentQueryStarted(Event):
@@ -158,14 +227,16 @@ class SegmentQueryStarted(Event):
     data: StartedQuery
 
 
-class SucceededQuery(FrozenModel):
+class SucceededQuery(_TargetedRun):
     run_id: RunId
     request: RunRequest
-    application_id: PinpointId
+    application_id: PinpointId | None = _application_field()
     query_execution_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     result_location: S3Uri = Field(description="The result CSV itself, never its prefix.")
     data_scanned_bytes: Count = 0
     engine_execution_time_ms: Count = 0
+    target: EngagementTarget = _target_field()
+    domain_name: DomainName | None = _domain_field()
 
 
 class SegmentQuerySucceeded(Event):
@@ -184,16 +255,18 @@ class QueryFailureState(StrEnum):
     TIMED_OUT = "TIMED_OUT"
 
 
-class FailedQuery(FrozenModel):
+class FailedQuery(_TargetedRun):
     run_id: RunId
     request: RunRequest
-    application_id: PinpointId
+    application_id: PinpointId | None = _application_field()
     query_execution_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None
     state: QueryFailureState
     reason: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
     error_category: int | None = None
     error_type: int | None = None
     retryable: bool | None = None
+    target: EngagementTarget = _target_field()
+    domain_name: DomainName | None = _domain_field()
 
 
 class SegmentQueryFailed(Event):
@@ -228,14 +301,18 @@ class ImportCounts(FrozenModel):
     rows_to_import: Count = 0
 
 
-class StartedImport(FrozenModel):
+class StartedImport(_TargetedRun):
     run_id: RunId
     request: RunRequest
-    application_id: PinpointId
-    import_job_id: PinpointId
+    application_id: PinpointId | None = _application_field()
+    import_job_id: PinpointId = Field(
+        description="The Pinpoint import job, or the Connect upload job (also 32 hex digits)."
+    )
     import_file: S3Uri
     counts: ImportCounts
     rejection_sample: list[RowRejection] = Field(default_factory=list, max_length=20)
+    target: EngagementTarget = _target_field()
+    domain_name: DomainName | None = _domain_field()
 
 
 class EndpointImportStarted(Event):
@@ -248,10 +325,10 @@ class EndpointImportStarted(Event):
     data: StartedImport
 
 
-class CompletedImport(FrozenModel):
+class CompletedImport(_TargetedRun):
     run_id: RunId
     request: RunRequest
-    application_id: PinpointId
+    application_id: PinpointId | None = _application_field()
     outcome: ImportOutcome
     import_job_id: PinpointId | None = Field(
         default=None, description="Absent for dry runs and runs with nothing to import."
@@ -265,6 +342,22 @@ class CompletedImport(FrozenModel):
     )
     segment_id: PinpointId | None = Field(
         default=None, description="The imported segment defined or refreshed, if any."
+    )
+    target: EngagementTarget = _target_field()
+    domain_name: DomainName | None = _domain_field()
+    profiles_created: Count | None = Field(
+        default=None, description="Connect: profiles the upload job created."
+    )
+    profiles_updated: Count | None = Field(
+        default=None, description="Connect: profiles the upload job updated."
+    )
+    profiles_failed: Count | None = Field(
+        default=None, description="Connect: rows the upload job could not apply."
+    )
+    segment_definition_name: (
+        Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,64}$")] | None
+    ) = Field(
+        default=None, description="Connect: the segment definition created over the run's rows."
     )
 
 
@@ -281,15 +374,26 @@ class EndpointImportCompleted(Event):
     data: CompletedImport
 
 
-class FailedImport(FrozenModel):
+class FailedImport(_TargetedRun):
     run_id: RunId
     request: RunRequest
-    application_id: PinpointId
+    application_id: PinpointId | None = _application_field()
     import_job_id: PinpointId | None = None
     counts: ImportCounts = Field(default_factory=ImportCounts)
     reason: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
     pinpoint_failure_sample: list[Annotated[str, StringConstraints(max_length=1024)]] = Field(
         default_factory=list, max_length=20
+    )
+    target: EngagementTarget = _target_field()
+    domain_name: DomainName | None = _domain_field()
+    profiles_created: Count | None = Field(
+        default=None, description="Connect: profiles the upload job created."
+    )
+    profiles_updated: Count | None = Field(
+        default=None, description="Connect: profiles the upload job updated."
+    )
+    profiles_failed: Count | None = Field(
+        default=None, description="Connect: rows the upload job could not apply."
     )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import http.client
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -26,6 +30,7 @@ from services.common.run_ledger import (
     text,
     trace_attribute,
 )
+from services.common.targets.connect.imports import UploadJobSpec, UploadJobView
 from services.common.targets.pinpoint.imports import ImportJobSpec, ImportJobView
 from services.importer.logic import (
     Ending,
@@ -33,6 +38,7 @@ from services.importer.logic import (
     ImportRefusedError,
     JobLookupError,
     ResultUnreadableError,
+    TargetBusyError,
 )
 from services.importer.rows import Sink, Source
 
@@ -60,6 +66,18 @@ _REFUSED_CODES = frozenset(
     }
 )
 _FIND_PAGES = 10  # GetImportJobs pages searched for a run's job (newest first)
+# Customer Profiles answers that another try will not change (throttling and 5xx are retried).
+_PROFILES_REFUSED_CODES = frozenset(
+    {"BadRequestException", "AccessDeniedException", "ResourceNotFoundException"}
+)
+_PROFILES_BUSY_CODES = frozenset({"ThrottlingException", "InternalServerException"})
+_UPLOAD_PAGES = 10  # ListUploadJobs pages (500 each, newest first) searched for a run's job
+UPLOAD_TIMEOUT_SECONDS = 600
+SSE_C_HEADERS = (
+    "x-amz-server-side-encryption-customer-algorithm",
+    "x-amz-server-side-encryption-customer-key",
+    "x-amz-server-side-encryption-customer-key-MD5",
+)
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -234,6 +252,164 @@ class PinpointImportJobs:
         )
 
 
+class UploadError(RuntimeError):
+    """The upload URL did not take the file; the message is retried (a new URL is asked)."""
+
+
+def sse_c_headers(client_token: str) -> dict[str, str]:
+    """The SSE-C headers of an upload job's PUT: the ClientToken is the (base64) key."""
+    key = base64.b64decode(client_token)
+    md5 = base64.b64encode(hashlib.md5(key).digest()).decode("ascii")  # noqa: S324 - S3's rule
+    return dict(zip(SSE_C_HEADERS, ("AES256", client_token, md5), strict=True))
+
+
+def stream_put(url: str, headers: Mapping[str, str], body: Source, length: int) -> None:
+    """PUT `length` bytes read from `body` (a chunk at a time) to a pre-signed URL."""
+    parts = urlsplit(url)
+    connection_type = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_type(parts.netloc, timeout=UPLOAD_TIMEOUT_SECONDS)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        # A file-like body is sent in blocks; Content-Length is given, so nothing is held.
+        connection.request(
+            "PUT",
+            target,
+            body=body,
+            headers={**headers, "Content-Length": str(length)},
+        )
+        response = connection.getresponse()
+        answer = response.read(4096)
+    finally:
+        connection.close()
+    if response.status != 200:
+        code = _xml_code(answer) or str(response.status)
+        raise UploadError(f"the upload URL answered {response.status} ({code})")
+
+
+def _xml_code(body: bytes) -> str | None:
+    start, end = body.find(b"<Code>"), body.find(b"</Code>")
+    return body[start + 6 : end].decode("utf-8", "replace") if 0 <= start < end else None
+
+
+Put = Callable[[str, Mapping[str, str], Source, int], None]
+
+
+class ConnectUploadJobs:
+    """Customer Profiles upload jobs; the file goes from S3 to the job's URL as a stream."""
+
+    def __init__(
+        self,
+        client: Callable[[], Any],
+        s3: Callable[[], S3Client],
+        put: Put = stream_put,
+    ) -> None:
+        self._client = client
+        self._s3 = s3
+        self._put = put
+
+    def _call(self, operation: str, **arguments: Any) -> Any:
+        try:
+            return getattr(self._client(), operation)(**arguments)
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            code = details.get("Code", "")
+            if code in _PROFILES_BUSY_CODES:
+                raise TargetBusyError(code) from None
+            if code in _PROFILES_REFUSED_CODES:
+                message = details.get("Message") or "no message"
+                raise ImportRefusedError(f"{code}: {message}"[:1024]) from None
+            raise
+
+    def find(self, domain: str, display_name: str) -> UploadJobView | None:
+        token: str | None = None
+        for _ in range(_UPLOAD_PAGES):
+            arguments: dict[str, Any] = {"DomainName": domain, "MaxResults": 500}
+            if token:
+                arguments["NextToken"] = token
+            response = self._call("list_upload_jobs", **arguments)
+            for job in response.get("Items") or []:
+                if job.get("DisplayName") == display_name:
+                    return UploadJobView(job["JobId"], job.get("Status", "UNKNOWN"))
+            token = response.get("NextToken")
+            if not token:
+                return None
+        return None
+
+    def create(self, domain: str, spec: UploadJobSpec) -> str:
+        arguments: dict[str, Any] = {
+            "DomainName": domain,
+            "DisplayName": spec.display_name,
+            "Fields": {name: dict(field) for name, field in spec.fields.items()},
+            "UniqueKey": spec.unique_key,
+        }
+        if spec.data_expiry_days is not None:
+            arguments["DataExpiry"] = spec.data_expiry_days
+        return str(self._call("create_upload_job", **arguments)["JobId"])
+
+    def upload(self, domain: str, job_id: str, import_file: str) -> None:
+        path = self._call("get_upload_job_path", DomainName=domain, JobId=job_id)
+        bucket, key = split_s3_uri(import_file)
+        response = self._s3().get_object(Bucket=bucket, Key=key)
+        body = response["Body"]
+        try:
+            self._put(
+                str(path["Url"]),
+                sse_c_headers(str(path["ClientToken"])),
+                body,
+                int(response["ContentLength"]),
+            )
+        finally:
+            body.close()
+
+    def start(self, domain: str, job_id: str) -> None:
+        self._call("start_upload_job", DomainName=domain, JobId=job_id)
+
+    def get(self, domain: str, job_id: str) -> UploadJobView | None:
+        try:
+            job = self._client().get_upload_job(DomainName=domain, JobId=job_id)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "Unknown")
+            if code == "ResourceNotFoundException":
+                return None
+            raise JobLookupError(code) from None
+        except BotoCoreError as error:
+            raise JobLookupError(type(error).__name__) from None
+        summary = job.get("ResultsSummary") or {}
+        return UploadJobView(
+            job_id=job.get("JobId", job_id),
+            status=job.get("Status", "UNKNOWN"),
+            status_reason=job.get("StatusReason"),
+            created=int(summary.get("CreatedRecords") or 0),
+            updated=int(summary.get("UpdatedRecords") or 0),
+            failed=int(summary.get("FailedRecords") or 0),
+        )
+
+    def define_segment(
+        self, domain: str, name: str, display_name: str, groups: Mapping[str, Any]
+    ) -> None:
+        try:
+            self._call(
+                "create_segment_definition",
+                DomainName=domain,
+                SegmentDefinitionName=name,
+                DisplayName=display_name,
+                SegmentGroups=dict(groups),
+            )
+        except ImportRefusedError:
+            # A definition made by an earlier tick that died before recording the ending.
+            if not self._segment_exists(domain, name):
+                raise
+
+    def _segment_exists(self, domain: str, name: str) -> bool:
+        try:
+            self._call("get_segment_definition", DomainName=domain, SegmentDefinitionName=name)
+        except ImportRefusedError:
+            return False
+        return True
+
+
 class DynamoImportLedger:
     """The importer's runs in the shared run ledger; the status/deadline index finds the
     ones still open."""
@@ -321,6 +497,8 @@ def _item(record: ImportRecord) -> dict[str, AttributeValueTypeDef]:
         item["result"] = {"S": record.result.value}
     if record.outcome is not None:
         item["outcome"] = {"S": _outcome_json(record.outcome)}
+    if record.columns:
+        item["columns"] = {"S": json.dumps(list(record.columns))}
     return item | trace_attribute(record.trace_header)
 
 
@@ -347,6 +525,7 @@ def _record(item: Any) -> ImportRecord:
         result=_result(result),
         outcome=_outcome(outcome) if outcome else None,
         trace_header=text(item, TRACE_ATTRIBUTE),
+        columns=tuple(json.loads(text(item, "columns") or "[]")),
     )
 
 

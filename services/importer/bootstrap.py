@@ -9,8 +9,14 @@ from services.common.clients import AwsClients
 from services.common.function import given
 from services.common.publisher import EventPublisher, current_trace_header
 from services.common.run_ledger import Publish
-from services.importer.adapters import DynamoImportLedger, PinpointImportJobs, S3ResultFiles
+from services.importer.adapters import (
+    ConnectUploadJobs,
+    DynamoImportLedger,
+    PinpointImportJobs,
+    S3ResultFiles,
+)
 from services.importer.logic import (
+    ConnectUploads,
     ImportLedger,
     ImportPlacement,
     PinpointImports,
@@ -34,6 +40,7 @@ def bootstrap(
     pinpoint: PinpointImports | None = None,
     ledger: ImportLedger | None = None,
     publish: Publish | None = None,
+    connect: ConnectUploads | None = None,
 ) -> Importer:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
@@ -47,11 +54,18 @@ def bootstrap(
                 publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish
             ),
             trace_header=current_trace_header,
+            # Built only when the stack names a Customer Profiles domain (the target is on).
+            connect=None
+            if settings.connect_domain is None
+            else given(connect, lambda: ConnectUploadJobs(aws.customer_profiles, aws.s3)),
         ),
         placement=ImportPlacement(
             results_bucket=settings.results_bucket,
             role_arn=settings.import_role_arn,
             timeout=timedelta(seconds=settings.import_timeout_seconds),
             max_jobs_per_poll=settings.max_jobs_per_poll,
+            connect_domain=settings.connect_domain,
+            profile_key=settings.connect_profile_key,
+            data_expiry_days=settings.connect_data_expiry_days,
         ),
     )

@@ -1,8 +1,10 @@
-"""importer decisions: check a run's result rows, hand them to one Pinpoint import job, and
-follow that job to its end.
+"""importer decisions: check a run's result rows, hand them to one import job of the run's
+target, and follow that job to its end.
 
-A SegmentQuerySucceeded starts the work; Pinpoint emits no event when an import job ends,
-so a scheduled rule polls the running ones (`poll_imports`).
+A SegmentQuerySucceeded starts the work; neither Pinpoint (import jobs) nor Customer
+Profiles (upload jobs) emits an event when a job ends, so a scheduled rule polls the
+running ones (`poll_imports`). What differs between the targets is behind the import-target
+port (`services.importer.targets`), chosen per run by its `target`.
 
 The ledger (one item per run) makes every step happen once:
 
@@ -14,11 +16,12 @@ The ledger (one item per run) makes every step happen once:
 where <ended> is how the run ended: COMPLETE, PARTIAL, FAILED, TIMED_OUT, DRY_RUN or
 NOTHING_TO_IMPORT (the status a reader of the table sees).
 
-- The claim is a conditional put made *before* CreateImportJob (Pinpoint has no request
-  token), so a redelivered SegmentQuerySucceeded never creates a second job. If the process
-  dies between the claim and recording the job id, the redelivery finds the job by its
-  file (one file per run) before creating one; a claim younger than `CLAIM_LEASE` belongs
-  to a delivery still at work, so the message is retried later instead.
+- The claim is a conditional put made *before* CreateImportJob / CreateUploadJob (neither
+  takes a request token), so a redelivered SegmentQuerySucceeded never creates a second
+  job. If the process dies between the claim and recording the job id, the redelivery finds
+  the job (Pinpoint: by its file; Connect: by its display name, one per run) before creating
+  one, and finishes it; a claim younger than `CLAIM_LEASE` belongs to a delivery still at
+  work, so the message is retried later instead.
 - An outcome is stored (ENDING) before it is published and the run is marked ended after,
   both conditionally: a duplicate tick never publishes it twice, and a tick that dies in
   between leaves it for the next tick to publish (same event, same id).
@@ -33,13 +36,14 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from contracts import (
     CompletedImport,
     EndpointImportCompleted,
     EndpointImportFailed,
     EndpointImportStarted,
+    EngagementTarget,
     FailedImport,
     ImportCounts,
     ImportOutcome,
@@ -49,13 +53,28 @@ from contracts import (
     derived_event_id,
 )
 from services.common.run_ledger import Publish, RunStatus
-from services.common.targets.pinpoint.imports import (
-    PINPOINT_IMPORTS,
-    ImportJobSpec,
-    ImportJobView,
-    is_resource_id,
-)
+from services.common.targets.connect.imports import DEFAULT_PROFILE_KEY
+from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS, ImportJobView
 from services.importer.rows import InvalidResultError, RowReport, Sink, Source, check_rows
+from services.importer.targets import (
+    ConnectImportTarget,
+    ConnectUploads,
+    ImportTarget,
+    JobView,
+    PinpointImports,
+    PinpointImportTarget,
+    SegmentRef,
+    TargetBusyError,
+)
+
+__all__ = [
+    "ConnectUploads",
+    "ImportTarget",
+    "PinpointImports",
+    "TargetBusyError",
+    "import_result",
+    "poll_imports",
+]
 
 IMPORT_FILE_NAME = "endpoints.csv"
 # Longer than the function's timeout: a younger claim may belong to a delivery still at work.
@@ -108,10 +127,15 @@ class ImportRecord:
     result: RunStatus | None = None  # how the run ends, decided at ENDING
     outcome: Ending | None = None  # kept from ENDING on, so it is published as decided
     trace_header: str | None = None  # the trace the run started in; its events continue it
+    columns: tuple[str, ...] = ()  # the result's columns (Connect: the upload's Fields)
 
     @property
     def application_id(self) -> str:
-        return self.cause.data.application_id
+        return self.cause.data.application_id or ""
+
+    @property
+    def target(self) -> EngagementTarget:
+        return self.cause.data.target
 
 
 class ResultFiles(Protocol):
@@ -121,20 +145,6 @@ class ResultFiles(Protocol):
 
     def create_import_file(self, uri: str) -> AbstractContextManager[Sink]:
         """A file written as it streams; dropped if the block raises."""
-        ...
-
-
-class PinpointImports(Protocol):
-    def create(self, application_id: str, spec: ImportJobSpec) -> str:
-        """The new job's id; raises ImportRefusedError when Pinpoint will not take it."""
-        ...
-
-    def find(self, application_id: str, s3_url: str) -> str | None:
-        """The id of a job already importing `s3_url`, if any."""
-        ...
-
-    def get(self, application_id: str, job_id: str) -> ImportJobView | None:
-        """None when the job does not exist; raises JobLookupError when it cannot be read."""
         ...
 
 
@@ -178,6 +188,7 @@ class Ports:
     publish: Publish
     # The X-Ray trace header of the invocation at work (None when not tracing).
     trace_header: Callable[[], str | None] = lambda: None
+    connect: ConnectUploads | None = None  # None: the connect target is off
 
 
 @dataclass(frozen=True)
@@ -186,10 +197,32 @@ class ImportPlacement:
     role_arn: str
     timeout: timedelta
     max_jobs_per_poll: int = 25
+    connect_domain: str | None = None  # the stack's Customer Profiles domain (None: off)
+    profile_key: str = DEFAULT_PROFILE_KEY  # the profile field a row's Id goes to
+    data_expiry_days: int | None = None  # how long uploaded profiles live (None: 14 days)
 
-    def import_file(self, run_id: str) -> str:
-        """One file per run: Pinpoint is given this key, never a prefix."""
-        return f"s3://{self.results_bucket}/imports/{run_id}/{IMPORT_FILE_NAME}"
+    def import_file(self, run_id: str, file_name: str = IMPORT_FILE_NAME) -> str:
+        """One file per run: the target is given this key, never a prefix."""
+        return f"s3://{self.results_bucket}/imports/{run_id}/{file_name}"
+
+
+def import_target(
+    event: SegmentQuerySucceeded, ports: Ports, placement: ImportPlacement
+) -> ImportTarget | str:
+    """The run's import target, or why the importer will not import into it."""
+    run = event.data
+    if run.target is EngagementTarget.PINPOINT:
+        return PinpointImportTarget(ports.pinpoint, placement.role_arn)
+    if ports.connect is None or placement.connect_domain is None:
+        return "the connect target is off in this deployment (no Customer Profiles domain)"
+    if run.domain_name != placement.connect_domain:
+        return (
+            f"domain {run.domain_name} is not the deployment's Customer Profiles domain "
+            f"({placement.connect_domain})"
+        )
+    return ConnectImportTarget.for_profile_key(
+        ports.connect, placement.profile_key, placement.data_expiry_days
+    )
 
 
 class _CountingSink:
@@ -207,13 +240,28 @@ def import_result(
 ) -> Step:
     """Check the result rows and start their import job (once per run)."""
     run = event.data
+    target = import_target(event, ports, placement)
     record = ports.ledger.get(run.run_id)
+    if isinstance(target, str):  # a target this deployment does not import into
+        refused = _failed(event, now, target)
+        return Step.DUPLICATE if record is not None else _end_early(event, ports, now, refused)
     if record is not None:
-        if record.status is RunStatus.SUBMITTING:
-            return _submit(record, ports, placement, now, resumed=True)
-        return Step.DUPLICATE
-    import_file = placement.import_file(run.run_id)
-    report, ending = _check(event, ports, import_file, now)
+        resumable = record.status is RunStatus.SUBMITTING
+        return _submit(record, ports, target, now, resumed=True) if resumable else Step.DUPLICATE
+    return _claim(event, ports, target, placement, now)
+
+
+def _claim(
+    event: SegmentQuerySucceeded,
+    ports: Ports,
+    target: ImportTarget,
+    placement: ImportPlacement,
+    now: datetime,
+) -> Step:
+    """Check and write the rows, claim the run, then submit its job."""
+    run = event.data
+    import_file = placement.import_file(run.run_id, target.file_name)
+    report, ending = _check(event, ports, target, import_file, now)
     if ending is not None:
         return _end_early(event, ports, now, ending)
     record = ImportRecord(
@@ -226,28 +274,35 @@ def import_result(
         counts=report.counts,
         rejection_sample=tuple(report.sample),
         trace_header=ports.trace_header(),
+        columns=report.columns,
     )
     if ports.ledger.claim(record):
-        return _submit(record, ports, placement, now, resumed=False)
+        return _submit(record, ports, target, now, resumed=False)
     existing = ports.ledger.get(run.run_id)  # another delivery claimed it first
     if existing is not None and existing.status is RunStatus.SUBMITTING:
-        return _submit(existing, ports, placement, now, resumed=True)
+        return _submit(existing, ports, target, now, resumed=True)
     return Step.DUPLICATE
 
 
 def _check(
-    event: SegmentQuerySucceeded, ports: Ports, import_file: str, now: datetime
+    event: SegmentQuerySucceeded,
+    ports: Ports,
+    target: ImportTarget,
+    import_file: str,
+    now: datetime,
 ) -> tuple[RowReport, Ending | None]:
     """Check (and, unless a dry run, write) the rows; the ending if no job is needed."""
     run = event.data
     report = RowReport()
+    vocabulary = target.vocabulary
     try:
         with ports.files.open_result(run.result_location) as source:
             if run.request.dry_run:
-                report = check_rows(source, _CountingSink())
+                report = check_rows(source, _CountingSink(), vocabulary=vocabulary)
             else:
                 with ports.files.create_import_file(import_file) as sink:
-                    report = check_rows(source, sink)
+                    shaped = target.shaped(sink, _shaping(event, import_file))
+                    report = check_rows(source, shaped, vocabulary=vocabulary)
     except ResultUnreadableError as error:
         return report, _failed(event, now, str(error))
     except InvalidResultError as error:
@@ -258,41 +313,45 @@ def _check(
     if report.rows_to_import == 0:
         outcome = ImportOutcome.NOTHING_TO_IMPORT
         return report, _completed(event, now, outcome, counts, report.sample)
-    if report.bytes_written > MAX_IMPORT_BYTES:
+    most = min(MAX_IMPORT_BYTES, vocabulary.limits.max_file_bytes)
+    if report.bytes_written > most:
         reason = (
-            f"the import file is {report.bytes_written} bytes; a Pinpoint import job takes "
-            f"at most {MAX_IMPORT_BYTES} bytes"
+            f"the import file is {report.bytes_written} bytes; a {vocabulary.target} "
+            f"{target.job_label} takes at most {most} bytes"
         )
         return report, _failed(event, now, reason, counts)
     return report, None
 
 
+def _shaping(event: SegmentQuerySucceeded, import_file: str) -> ImportRecord:
+    """What shaping the file may read of the run before it is claimed."""
+    at = event.metadata.occurred_at
+    return ImportRecord(
+        run_id=event.data.run_id,
+        status=RunStatus.SUBMITTING,
+        cause=event,
+        import_file=import_file,
+        deadline=at,
+        claimed_at=at,
+        counts=ImportCounts(),
+    )
+
+
 def _submit(
-    record: ImportRecord, ports: Ports, placement: ImportPlacement, now: datetime, *, resumed: bool
+    record: ImportRecord, ports: Ports, target: ImportTarget, now: datetime, *, resumed: bool
 ) -> Step:
-    request = record.cause.data.request
-    job_id = None
-    if resumed:
-        if now - record.claimed_at < CLAIM_LEASE:
-            raise ImportInProgressError(
-                f"run {record.run_id} is being submitted by another delivery; retry later"
-            )
-        job_id = ports.pinpoint.find(record.application_id, record.import_file)
-    if job_id is None:
-        spec = ImportJobSpec(
-            s3_url=record.import_file,
-            role_arn=placement.role_arn,
-            segment_name=request.segment_name,
-            segment_id=request.segment_id,
+    if resumed and now - record.claimed_at < CLAIM_LEASE:
+        raise ImportInProgressError(
+            f"run {record.run_id} is being submitted by another delivery; retry later"
         )
-        try:
-            job_id = ports.pinpoint.create(record.application_id, spec)
-        except ImportRefusedError as error:
-            reason = f"Pinpoint refused the import job: {error}"
-            failed = _failed(record.cause, now, reason, record.counts)
-            ports.publish([failed], trace_header=record.trace_header)
-            ports.ledger.mark_refused(record.run_id, failed)
-            return Step.ENDED
+    try:
+        job_id = target.submit(record, resumed=resumed)
+    except ImportRefusedError as error:
+        reason = f"{target.vocabulary.target} refused the {target.job_label}: {error}"
+        failed = _failed(record.cause, now, reason, record.counts)
+        ports.publish([failed], trace_header=record.trace_header)
+        ports.ledger.mark_refused(record.run_id, failed)
+        return Step.ENDED
     ports.publish([_started(record, job_id)], trace_header=record.trace_header)
     ports.ledger.mark_running(record.run_id, job_id)
     return Step.RESUMED if resumed else Step.STARTED
@@ -345,14 +404,18 @@ def poll_imports(now: datetime, ports: Ports, placement: ImportPlacement) -> Pol
     for record in ports.ledger.open_runs(RunStatus.RUNNING, limit):
         if record.import_job_id is None:
             continue  # cannot happen: RUNNING always carries the job id
-        try:
-            job = ports.pinpoint.get(record.application_id, record.import_job_id)
-        except JobLookupError as error:
-            if now < record.deadline:
+        target = import_target(record.cause, ports, placement)
+        if isinstance(target, str):
+            decided: tuple[Ending, RunStatus] | None = (
+                _failed_job(record, now, target),
+                RunStatus.FAILED,
+            )
+        else:
+            try:
+                decided = _follow(record, target, now, placement)
+            except TargetBusyError:
                 report.unreadable.append(record.run_id)
                 continue
-            job = ImportJobView(record.import_job_id, f"unknown ({error})")
-        decided = _job_outcome(record, job, now, placement)
         if decided is None:
             report.waiting.append(record.run_id)
             continue
@@ -378,18 +441,61 @@ def _finish_ending(run_id: str, now: datetime, ports: Ports, report: PollReport)
         report.ended[run_id] = result
 
 
+def _follow(
+    record: ImportRecord, target: ImportTarget, now: datetime, placement: ImportPlacement
+) -> tuple[Ending, RunStatus] | None:
+    """Read the run's job (and, once it succeeded, its segment); how the run ends."""
+    job_id = record.import_job_id or ""
+    job: JobView | None
+    try:
+        job = target.get(record)
+    except JobLookupError as error:
+        if now < record.deadline:
+            raise TargetBusyError(str(error)) from None
+        job = ImportJobView(job_id, f"unknown ({error})")
+    segment, segment_refusal = SegmentRef(), None
+    if job is not None and job.succeeded:
+        try:
+            segment = target.segment(record, job)
+        except ImportRefusedError as error:
+            segment_refusal = str(error)
+    return _job_outcome(
+        record,
+        target,
+        job,
+        now=now,
+        placement=placement,
+        segment=segment,
+        segment_refusal=segment_refusal,
+    )
+
+
 def _job_outcome(
-    record: ImportRecord, job: ImportJobView | None, now: datetime, placement: ImportPlacement
+    record: ImportRecord,
+    target: ImportTarget,
+    job: JobView | None,
+    *,
+    now: datetime,
+    placement: ImportPlacement,
+    segment: SegmentRef,
+    segment_refusal: str | None = None,
 ) -> tuple[Ending, RunStatus] | None:
     """How the run ends given its job, or None while it should keep waiting."""
     job_id = record.import_job_id or ""
+    the_job = f"the {target.vocabulary.target} {target.job_label} {job_id}"
     if job is None:
-        reason = f"the Pinpoint import job {job_id} no longer exists"
+        reason = f"{the_job} no longer exists"
         return _failed_job(record, now, reason), RunStatus.FAILED
-    failures = [text[:MAX_FAILURE_LENGTH] for text in job.failures[:MAX_FAILURE_SAMPLE]]
+    failures = tuple(text[:MAX_FAILURE_LENGTH] for text in job.failures[:MAX_FAILURE_SAMPLE])
+    if job.succeeded and segment_refusal is not None:
+        reason = (
+            f"{the_job} succeeded, but its segment definition could not be created: "
+            f"{segment_refusal}"
+        )
+        fields = job.failed_fields(failures)
+        return _failed_job(record, now, reason, **fields), RunStatus.FAILED
     if job.succeeded:
-        outcome = ImportOutcome.PARTIAL if job.total_failures > 0 else ImportOutcome.COMPLETE
-        segment_id = _pinpoint_id(job.segment_id) or record.cause.data.request.segment_id
+        outcome = ImportOutcome.PARTIAL if job.partial else ImportOutcome.COMPLETE
         completed = _completed(
             record.cause,
             now,
@@ -397,30 +503,20 @@ def _job_outcome(
             record.counts,
             record.rejection_sample,
             import_job_id=job_id,
-            endpoints_imported=job.imported,
-            pinpoint_failures=job.total_failures,
-            pinpoint_failure_sample=failures,
-            segment_id=segment_id,
+            segment_id=segment.segment_id,
+            segment_definition_name=segment.segment_definition_name,
+            **job.completed_fields(failures),
         )
         return completed, RunStatus.of_outcome(outcome)
-    if job.status == "FAILED":
-        reason = (
-            f"the Pinpoint import job {job_id} failed "
-            f"({job.total_failures} failure(s) reported; see the failure sample)"
-        )
-        return _failed_job(record, now, reason, failures), RunStatus.FAILED
+    if job.finished:
+        reason = f"{the_job} failed ({job.failure_summary})"
+        return _failed_job(record, now, reason, **job.failed_fields(failures)), RunStatus.FAILED
     if now >= record.deadline:
         seconds = int(placement.timeout.total_seconds())
-        reason = (
-            f"the Pinpoint import job {job_id} did not finish within {seconds} seconds "
-            f"(last status {job.status})"
-        )
-        return _failed_job(record, now, reason, failures), RunStatus.TIMED_OUT
+        reason = f"{the_job} did not finish within {seconds} seconds (last status {job.status})"
+        fields = job.failed_fields(failures)
+        return _failed_job(record, now, reason, **fields), RunStatus.TIMED_OUT
     return None
-
-
-def _pinpoint_id(value: str | None) -> str | None:
-    return value if is_resource_id(value) else None
 
 
 # ---------------------------------------------------------------------------- events
@@ -438,7 +534,7 @@ def _started(record: ImportRecord, job_id: str) -> EndpointImportStarted:
         StartedImport(
             run_id=run.run_id,
             request=run.request,
-            application_id=run.application_id,
+            **run.where(),
             import_job_id=job_id,
             import_file=record.import_file,
             counts=record.counts,
@@ -459,25 +555,22 @@ def _completed(
     sample: Sequence[RowRejection],
     *,
     import_job_id: str | None = None,
-    endpoints_imported: int = 0,
-    pinpoint_failures: int = 0,
-    pinpoint_failure_sample: Sequence[str] = (),
     segment_id: str | None = None,
+    **reported: Any,
 ) -> EndpointImportCompleted:
+    """`reported`: what the target's job view says of the job (`completed_fields`)."""
     run = cause.data
     return EndpointImportCompleted.new(
         CompletedImport(
             run_id=run.run_id,
             request=run.request,
-            application_id=run.application_id,
             outcome=outcome,
             import_job_id=import_job_id,
             counts=counts,
             rejection_sample=list(sample),
-            endpoints_imported=endpoints_imported,
-            pinpoint_failures=pinpoint_failures,
-            pinpoint_failure_sample=list(pinpoint_failure_sample),
             segment_id=segment_id,
+            **run.where(),
+            **reported,
         ),
         correlation_id=run.run_id,
         causation_id=cause.metadata.event_id,
@@ -493,18 +586,19 @@ def _failed(
     counts: ImportCounts | None = None,
     *,
     import_job_id: str | None = None,
-    failures: Sequence[str] = (),
+    **reported: Any,
 ) -> EndpointImportFailed:
+    """`reported`: what the target's job view says of the job (`failed_fields`)."""
     run = cause.data
     return EndpointImportFailed.new(
         FailedImport(
             run_id=run.run_id,
             request=run.request,
-            application_id=run.application_id,
             import_job_id=import_job_id,
             counts=counts or ImportCounts(),
             reason=reason[:4096],
-            pinpoint_failure_sample=list(failures),
+            **run.where(),
+            **reported,
         ),
         correlation_id=run.run_id,
         causation_id=cause.metadata.event_id,
@@ -514,13 +608,8 @@ def _failed(
 
 
 def _failed_job(
-    record: ImportRecord, now: datetime, reason: str, failures: Sequence[str] = ()
+    record: ImportRecord, now: datetime, reason: str, **reported: Any
 ) -> EndpointImportFailed:
     return _failed(
-        record.cause,
-        now,
-        reason,
-        record.counts,
-        import_job_id=record.import_job_id,
-        failures=failures,
+        record.cause, now, reason, record.counts, import_job_id=record.import_job_id, **reported
     )

@@ -64,6 +64,15 @@ def parse_header(
             raise InvalidResultError(f"column {column.header!r} appears more than once")
         seen.add(column.header)
     target, limits = vocabulary.target, vocabulary.limits
+    if limits.max_values_per_attribute <= 1:
+        writers: dict[tuple[str, ...], str] = {}
+        for column in columns:
+            other = writers.setdefault(column.path, column.header)
+            if other != column.header:
+                raise InvalidResultError(
+                    f"columns {other!r} and {column.header!r} both write "
+                    f"{'.'.join(column.path)}, and a {target} field holds one value"
+                )
     if not any(column.kind is Kind.ID for column in columns):
         raise InvalidResultError(
             f"the result has no {vocabulary.id_column} column ({target} updates need one)"
@@ -88,6 +97,16 @@ def _column(header: str, vocabulary: ImportVocabulary) -> Column:
                 f"the attribute name in column {header!r} is longer than "
                 f"{vocabulary.limits.max_attribute_name} characters"
             )
+        elif not vocabulary.attribute_name_is_valid(name):
+            raise InvalidResultError(
+                f"the attribute name in column {header!r} holds characters {vocabulary.target} "
+                f"does not take (only {vocabulary.attribute_name_help})"
+            )
+    unavailable = vocabulary.unavailable_reason(header) if column is None else None
+    if unavailable is not None:
+        raise InvalidResultError(
+            f"column {header!r} cannot be imported into {vocabulary.target}: {unavailable}"
+        )
     if column is None:
         raise InvalidResultError(
             f"column {header!r} is not a {vocabulary.target} import column (names are case "
@@ -106,6 +125,8 @@ class Problem:
     message: str
 
 
+# An email address as Customer Profiles' EMAIL_ADDRESS content type takes it.
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
@@ -124,6 +145,8 @@ class Plan:
     numbers: tuple[int, ...]
     channels: tuple[int, ...]
     opt_outs: tuple[int, ...]
+    emails: tuple[int, ...] = ()
+    texts: tuple[int, ...] = ()  # the fixed columns whose length the target bounds
 
     @classmethod
     def for_header(
@@ -160,6 +183,16 @@ class Plan:
             numbers=positions(Kind.NUMBER),
             channels=positions(Kind.CHANNEL),
             opt_outs=positions(Kind.OPT_OUT),
+            emails=positions(Kind.EMAIL),
+            texts=(
+                ()
+                if limits.max_text_value is None
+                else tuple(
+                    i
+                    for i, column in enumerate(columns)
+                    if column.kind in {Kind.ID, Kind.TEXT, Kind.EMAIL}
+                )
+            ),
         )
 
 
@@ -234,6 +267,18 @@ def _problem(plan: Plan, record: bytes) -> Problem | None:  # noqa: PLR0911, PLR
                 columns[i].header,
                 f"the value is {len(cells[i])} characters; {target} allows "
                 f"{limits.max_attribute_value}",
+            )
+    for i in plan.texts:
+        if len(cells[i]) > (limits.max_text_value or 0):
+            return Problem(
+                "VALUE_TOO_LONG",
+                columns[i].header,
+                f"the value is {len(cells[i])} characters; {target} allows {limits.max_text_value}",
+            )
+    for i in plan.emails:
+        if cells[i].strip() and _EMAIL.fullmatch(cells[i].strip()) is None:
+            return Problem(
+                "INVALID_EMAIL", columns[i].header, f"the value is not an email address ({target})"
             )
     for i in plan.numbers:
         if cells[i] and not _is_finite_number(cells[i]):
@@ -320,10 +365,15 @@ def _fast_fields(vocabulary: ImportVocabulary) -> dict[Kind, bytes]:
         values = sorted(vocabulary.allowed_values.get(kind, ()), key=lambda v: (-len(v), v))
         return rb'(?:"(?:' + b"|".join(re.escape(v.encode()) for v in values) + rb')?"|)'
 
+    most = vocabulary.limits.max_text_value
+    longest = b"*+" if most is None else b"{0,%d}+" % most
+    rest = b"*+" if most is None else b"{0,%d}+" % (most - 1)
     return {
-        Kind.ID: rb'"[^"\s][^"\t\r\n]*+"',
+        Kind.ID: rb'"[^"\s][^"\t\r\n]' + rest + b'"',
         # Values with embedded (doubled) quotes take the exact path.
-        Kind.TEXT: rb'(?:"[^"\t\r\n]*+"|)',
+        Kind.TEXT: rb'(?:"[^"\t\r\n]' + longest + rb'"|)',
+        Kind.EMAIL: rb'(?:"(?=[^"]' + (b"*" if most is None else b"{0,%d}" % most) + rb'")'
+        rb'[^"\s@]+@[^"\s@]+\.[^"\s@]+"|)',
         Kind.ATTRIBUTE: rb'(?:"[^"\t\r\n]{0,%d}+"|)' % vocabulary.limits.max_attribute_value,
         # Numbers as Athena renders them (42, -0.5, 1.0E10, 2.5E-7). At most 40 digits each
         # side of the point and a two-digit exponent: always finite.
@@ -367,6 +417,7 @@ class RowReport:
     rows_rejected: int = 0
     bytes_written: int = 0
     sample: list[RowRejection] = field(default_factory=list)
+    columns: tuple[str, ...] = ()  # the result's columns, as the query named them
 
     @property
     def rows_to_import(self) -> int:
@@ -506,9 +557,9 @@ def check_rows(
     if header_end is None:
         header_end = len(data)  # no header, or one whose quotes never close
     plan = Plan.for_header(_header(data[:header_end]), fast=fast, vocabulary=vocabulary)
-    report = RowReport()
+    report = RowReport(columns=tuple(column.header for column in plan.columns))
     copier = _Copier(plan, sink, report)
-    copier.write(_header_line(plan.columns))
+    copier.write(_header_line(vocabulary, plan.columns))
     data = data[header_end:]
     while True:
         limit = len(data) if eof else data.rfind(b"\n") + 1
@@ -536,7 +587,8 @@ def _header(record: bytes) -> list[str]:
     return rows[0] if rows else []
 
 
-def _header_line(columns: Sequence[Column]) -> bytes:
+def _header_line(vocabulary: ImportVocabulary, columns: Sequence[Column]) -> bytes:
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow([column.header for column in columns])
+    names = [vocabulary.file_column(column) for column in columns]
+    csv.writer(out, lineterminator="\n").writerow(names)
     return out.getvalue().encode("utf-8")

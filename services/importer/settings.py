@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any
 
+from pydantic import Field, field_validator
+
+from contracts import DomainName
 from services.common.settings import ServiceSettings
+from services.common.targets.connect.imports import DEFAULT_PROFILE_KEY, PROFILE_KEY_PATTERN
 
 
 class Settings(ServiceSettings):
@@ -13,3 +17,18 @@ class Settings(ServiceSettings):
     runs_table: str = Field(alias="IMPORT_RUNS_TABLE_NAME", min_length=3)
     import_timeout_seconds: int = Field(default=3600, alias="IMPORT_TIMEOUT_SECONDS", ge=60)
     max_jobs_per_poll: int = Field(default=25, alias="MAX_JOBS_PER_POLL", ge=1, le=1000)
+    # Amazon Connect's Customer Profiles domain; unset or empty: the connect target is off.
+    connect_domain: DomainName | None = Field(default=None, alias="CUSTOMER_PROFILES_DOMAIN_NAME")
+    # The profile field a row's Id goes to (the upload's UniqueKey).
+    connect_profile_key: str = Field(
+        default=DEFAULT_PROFILE_KEY, alias="CONNECT_PROFILE_KEY", pattern=PROFILE_KEY_PATTERN
+    )
+    # How long uploaded profiles live, in days (Customer Profiles' default, 14, if unset).
+    connect_data_expiry_days: int | None = Field(
+        default=None, alias="CONNECT_DATA_EXPIRY_DAYS", ge=1, le=1098
+    )
+
+    @field_validator("connect_domain", "connect_data_expiry_days", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value

@@ -155,7 +155,7 @@ def start_run(
         StartedQuery(
             run_id=run.run_id,
             request=run.request,
-            application_id=run.application_id,
+            **run.where(),
             query_execution_id=record.query_execution_id,
             workgroup=placement.workgroup,
             output_location=output,
@@ -221,7 +221,7 @@ def _succeeded(record: RunRecord, execution: Execution) -> SegmentQuerySucceeded
         SucceededQuery(
             run_id=run.run_id,
             request=run.request,
-            application_id=run.application_id,
+            **run.where(),
             query_execution_id=execution.query_execution_id,
             result_location=execution.output_location
             or f"s3://unknown/{execution.query_execution_id}.csv",
@@ -248,7 +248,7 @@ def _failed(
         FailedQuery(
             run_id=run.run_id,
             request=run.request,
-            application_id=run.application_id,
+            **run.where(),
             query_execution_id=record.query_execution_id,
             state=state,
             reason=reason[:4096],

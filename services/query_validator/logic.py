@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from contracts import (
     MAX_ENTRY_BYTES,
     ContractProblem,
+    EngagementTarget,
     EventBridgeEnvelope,
     EventContractError,
     EventMetadata,
@@ -36,6 +37,8 @@ from contracts import (
     ValidatedRun,
     derived_event_id,
 )
+from services.common.targets.connect.imports import CONNECT_IMPORTS, SEGMENT_DEFINITION_NAME
+from services.common.targets.imports import ImportVocabulary
 from services.query_validator.sql_rules import (
     ValidationPolicy,
     Verdict,
@@ -45,6 +48,7 @@ from services.query_validator.sql_rules import (
 
 __all__ = [
     "Deployment",
+    "Destination",
     "Outcome",
     "RequestCode",
     "Targets",
@@ -71,6 +75,9 @@ class RequestCode:
 
     APPLICATION_NOT_MONITORED = "APPLICATION_NOT_MONITORED"
     NO_APPLICATION = "NO_APPLICATION"
+    TARGET_OFF = "TARGET_OFF"  # the named target is not configured in this deployment
+    NOT_FOR_TARGET = "NOT_FOR_TARGET"  # a request field the target has no use for
+    SEGMENT_NAME_INVALID = "SEGMENT_NAME_INVALID"  # a segment name the target cannot take
     INVALID_REQUEST = "INVALID_REQUEST"
     REQUEST_INVALID = "REQUEST_INVALID"  # what `_code_for` says of the request as a whole
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
@@ -78,11 +85,25 @@ class RequestCode:
 
 
 @dataclass(frozen=True)
+class Destination:
+    """Where a validated run imports."""
+
+    target: EngagementTarget
+    application_id: str | None = None
+    domain_name: str | None = None
+
+
+@dataclass(frozen=True)
 class Targets:
-    """The Pinpoint projects a run may import into, and the one used when none is named."""
+    """The import targets of the deployment: the Pinpoint projects a run may import into
+    (and the one used when none is named), and the Customer Profiles domain of Connect
+    (None: Connect is off). A request that names no target gets `default_target`."""
 
     monitored: tuple[str, ...]
     default: str | None = None
+    connect_domain: str | None = None
+    default_target: EngagementTarget = EngagementTarget.PINPOINT
+    connect_vocabulary: ImportVocabulary = CONNECT_IMPORTS
 
     @property
     def default_application(self) -> str | None:
@@ -106,6 +127,60 @@ class Targets:
                 )
             ]
         return application_id, []
+
+    def destination(self, request: RunRequest) -> tuple[Destination | None, list[Rejection]]:
+        """The run's target (the request's or the default) and what stops the run there."""
+        target = request.target or self.default_target
+        if target is EngagementTarget.PINPOINT:
+            application_id, reasons = self.resolve(request.application_id)
+            return Destination(target, application_id=application_id), reasons
+        return self._connect(request)
+
+    def _connect(self, request: RunRequest) -> tuple[Destination | None, list[Rejection]]:
+        reasons: list[Rejection] = []
+        if self.connect_domain is None:
+            reasons.append(
+                rejection(
+                    RequestCode.TARGET_OFF,
+                    "target connect is off in this deployment (its CustomerProfilesDomainName "
+                    "is empty); import into pinpoint or ask for the domain to be set",
+                )
+            )
+        if request.application_id is not None:
+            reasons.append(
+                rejection(
+                    RequestCode.NOT_FOR_TARGET,
+                    "application_id names a Pinpoint project; a connect run imports into the "
+                    "deployment's Customer Profiles domain: drop application_id",
+                )
+            )
+        if request.segment_id is not None:
+            reasons.append(
+                rejection(
+                    RequestCode.NOT_FOR_TARGET,
+                    "segment_id refreshes a Pinpoint imported segment; Connect segment "
+                    "definitions cannot be updated: give a new segment_name instead",
+                )
+            )
+        name = request.segment_name
+        if name is not None and SEGMENT_DEFINITION_NAME.fullmatch(name) is None:
+            reasons.append(
+                rejection(
+                    RequestCode.SEGMENT_NAME_INVALID,
+                    "a Connect segment definition name is 1-64 letters, digits, '_' or '-'",
+                )
+            )
+        if self.connect_domain is None:
+            return None, reasons
+        return Destination(EngagementTarget.CONNECT, domain_name=self.connect_domain), reasons
+
+    def vocabulary(self, target: EngagementTarget, policy: ValidationPolicy) -> ImportVocabulary:
+        """The columns a run on `target` may have (Pinpoint's are the policy's own)."""
+        vocabularies = {
+            EngagementTarget.PINPOINT: policy.vocabulary,
+            EngagementTarget.CONNECT: self.connect_vocabulary,
+        }
+        return vocabularies[target]
 
 
 @dataclass(frozen=True)
@@ -163,18 +238,23 @@ def answer(
     run = completed.data
     run_id = run.run_id or derived_run_id(envelope.id)
 
-    verdict = validate(run.query, deployment.policy)
-    application_id, target_reasons = deployment.targets.resolve(run.application_id)
+    targets = deployment.targets
+    destination, target_reasons = targets.destination(run)
+    target = destination.target if destination else (run.target or targets.default_target)
+    policy = deployment.policy.for_vocabulary(targets.vocabulary(target, deployment.policy))
+    verdict = validate(run.query, policy)
     reasons = [*verdict.reasons, *target_reasons]
-    if reasons or application_id is None:
+    if reasons or destination is None:
         return _rejected(run_id, run, reasons, request_event_id, now)
     return SegmentQueryValidated.new(
         ValidatedRun(
             run_id=run_id,
             request=run,
-            application_id=application_id,
+            application_id=destination.application_id,
             columns=verdict.columns,
             tables=verdict.tables,
+            target=destination.target,
+            domain_name=destination.domain_name,
         ),
         correlation_id=run_id,
         causation_id=request_event_id,

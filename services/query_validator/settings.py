@@ -6,7 +6,7 @@ from typing import Any, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from contracts import PinpointId
+from contracts import DomainName, EngagementTarget, PinpointId
 from services.common.settings import ServiceSettings
 from services.query_validator.logic import Deployment, Targets, ValidationPolicy
 
@@ -27,13 +27,19 @@ class Settings(ServiceSettings):
     )
     # The import target of requests that name none; the first monitored project if unset.
     default_project_id: PinpointId | None = Field(default=None, alias="DEFAULT_PROJECT_ID")
+    # Amazon Connect's Customer Profiles domain; unset or empty: the connect target is off.
+    connect_domain: DomainName | None = Field(default=None, alias="CUSTOMER_PROFILES_DOMAIN_NAME")
+    # The target of requests that name none.
+    default_target: EngagementTarget = Field(
+        default=EngagementTarget.PINPOINT, alias="DEFAULT_TARGET"
+    )
 
     @field_validator("allowed_databases", "monitored_project_ids", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
         return _comma_separated(value)
 
-    @field_validator("default_project_id", mode="before")
+    @field_validator("default_project_id", "connect_domain", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -45,6 +51,8 @@ class Settings(ServiceSettings):
             and self.default_project_id not in self.monitored_project_ids
         ):
             raise ValueError("DEFAULT_PROJECT_ID must be one of MONITORED_PROJECT_IDS")
+        if self.default_target is EngagementTarget.CONNECT and self.connect_domain is None:
+            raise ValueError("DEFAULT_TARGET connect needs CUSTOMER_PROFILES_DOMAIN_NAME")
         return self
 
     def deployment(self) -> Deployment:
@@ -54,5 +62,10 @@ class Settings(ServiceSettings):
                 default_database=self.database,
                 allowed_databases=frozenset(self.allowed_databases or (self.database,)),
             ),
-            targets=Targets(monitored=self.monitored_project_ids, default=self.default_project_id),
+            targets=Targets(
+                monitored=self.monitored_project_ids,
+                default=self.default_project_id,
+                connect_domain=self.connect_domain,
+                default_target=self.default_target,
+            ),
         )

@@ -19,12 +19,17 @@ Rejection codes (stable; subscribers may filter on them):
   Accepted: SELECT, WITH ... SELECT, and UNION / INTERSECT / EXCEPT of selects.
 - ``SELECT_STAR``: ``*`` or ``t.*`` in the output; every column must be named.
 - ``UNNAMED_COLUMN``: an output expression Athena would name ``_colN`` (no alias).
-- ``DUPLICATE_COLUMN``: two output columns whose names differ at most in letter case.
+- ``DUPLICATE_COLUMN``: two output columns whose names differ at most in letter case, or
+  that write the same field of a target whose attributes hold one value (Connect:
+  ``Attributes.Plan`` and ``User.UserAttributes.Plan``).
 - ``MISSING_ID_COLUMN``: no ``Id`` output column (case-sensitive, as Pinpoint's header is).
-- ``UNKNOWN_COLUMN``: an output column that is not a Pinpoint import column.
+- ``UNKNOWN_COLUMN``: an output column that is not an import column of the run's target
+  (Pinpoint's, or on Connect one it has no place for, such as ``ChannelType``: the message
+  names the target and why).
 - ``COLUMN_CASE_MISMATCH``: an output column that is a Pinpoint column in another letter
   case (``id``, ``attributes.Plan``); the message gives the right spelling.
-- ``ATTRIBUTE_NAME_INVALID``: an attribute column without a name (``Attributes.``).
+- ``ATTRIBUTE_NAME_INVALID``: an attribute column without a name (``Attributes.``), or
+  whose name holds characters the target does not take (Connect: letters, digits, ``_.-``).
 - ``ATTRIBUTE_NAME_TOO_LONG``: an attribute name longer than Pinpoint's 50 characters.
 - ``TOO_MANY_ATTRIBUTES``: more custom attributes (Attributes, Metrics and UserAttributes
   together) than the 250 a Pinpoint project holds.
@@ -46,7 +51,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlglot import exp
@@ -113,6 +118,17 @@ class ValidationPolicy:
         if self.allowed_databases is not None:
             lowered = frozenset(name.strip().lower() for name in self.allowed_databases)
             object.__setattr__(self, "allowed_databases", lowered - {""})
+
+    def for_vocabulary(self, vocabulary: ImportVocabulary) -> ValidationPolicy:
+        """The same policy for another target's columns and limits."""
+        if vocabulary is self.vocabulary:
+            return self
+        return replace(
+            self,
+            vocabulary=vocabulary,
+            max_attribute_name_length=vocabulary.limits.max_attribute_name,
+            max_custom_attributes=vocabulary.limits.max_custom_attributes,
+        )
 
     def allows_catalog(self, catalog: str) -> bool:
         return catalog.lower() == self.catalog.lower()
@@ -435,11 +451,23 @@ def _check_column_names(columns: list[str], policy: ValidationPolicy) -> Iterato
                 "column names must be unique, whatever their letter case",
             )
     attributes: set[tuple[str, str]] = set()
+    writers: dict[tuple[str, ...], list[str]] = {}  # target field -> the columns writing it
     for name in dict.fromkeys(columns):
         import_column = vocabulary.column(name)
         yield from _check_column(name, import_column, policy)
         if import_column is not None and import_column.family and import_column.attribute_name:
             attributes.add((import_column.family, import_column.attribute_name))
+        if import_column is not None:
+            writers.setdefault(import_column.path, []).append(name)
+    if vocabulary.limits.max_values_per_attribute <= 1:
+        for path, names in writers.items():
+            if len(names) > 1 and len({name.lower() for name in names}) == len(names):
+                shown = " and ".join(f"'{_shorten(name, 80)}'" for name in names)
+                yield rejection(
+                    RejectionCode.DUPLICATE_COLUMN,
+                    f"columns {shown} both write {'.'.join(path)} on {vocabulary.target}, "
+                    "where a field holds one value: keep one of them",
+                )
     if len(attributes) > policy.max_custom_attributes:
         families = ", ".join(prefix.rstrip(".") for prefix in vocabulary.families)
         yield rejection(
@@ -455,7 +483,13 @@ def _check_column(
     target = policy.vocabulary.target
     if column is None:
         spelled_as = policy.vocabulary.spelled_as(name)
-        if spelled_as is not None:
+        unavailable = policy.vocabulary.unavailable_reason(name)
+        if unavailable is not None:
+            yield rejection(
+                RejectionCode.UNKNOWN_COLUMN,
+                f"column '{_shorten(name)}' cannot be imported into {target}: {unavailable}",
+            )
+        elif spelled_as is not None:
             yield rejection(
                 RejectionCode.COLUMN_CASE_MISMATCH,
                 f"column '{_shorten(name)}' must be spelled "
@@ -481,6 +515,12 @@ def _check_column(
             RejectionCode.ATTRIBUTE_NAME_TOO_LONG,
             f"attribute name '{_shorten(attribute)}' has {len(attribute)} "
             f"characters; {target} allows {policy.max_attribute_name_length}",
+        )
+    elif not policy.vocabulary.attribute_name_is_valid(attribute):
+        yield rejection(
+            RejectionCode.ATTRIBUTE_NAME_INVALID,
+            f"attribute name '{_shorten(attribute)}' holds characters {target} does not take "
+            f"in a field name (only {policy.vocabulary.attribute_name_help})",
         )
 
 

@@ -38,6 +38,12 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "GlueDatabase": "customer_lake",
         "AllowedDatabases": "customer_lake,crm",
     },
+    # Both targets side by side: Connect's grants appear only when its domain is named.
+    "connect": {
+        "PinpointProjectId": PRIMARY_PROJECT,
+        "CustomerProfilesDomainName": "lake-profiles",
+        "DefaultTarget": "connect",
+    },
 }
 IMPORT_ROLE = "PinpointImportRole"
 PINPOINT = "pinpoint.amazonaws.com"
@@ -231,6 +237,10 @@ def owned_resources(model: StackModel) -> dict[str, Owned]:
         owned[arn(model, "mobiletargeting", f"apps/{project}")] = Owned(f"project {project}")
         pattern = additional_project_pattern(model, project)
         owned[pattern] = Owned(f"project {project}", exact=True)
+    domain = str(model.parameter("CustomerProfilesDomainName") or "")
+    if domain:
+        domain_arn = arn(model, "profile", f"domains/{domain}")
+        owned[domain_arn] = Owned(f"Customer Profiles domain {domain}")
     owned[arn(model, "glue", "catalog")] = Owned("Glue catalog", exact=True)
     databases = {str(model.parameter("GlueDatabase"))}
     databases |= {d for d in as_list(model.parameter("AllowedDatabases")) if d}
@@ -384,6 +394,56 @@ def _wildcard_resource_problems(located: Located) -> list[str]:
         if key is not None and not located.condition(key):
             problems.append(f"{located.where}: {action} on '*' needs a {key} condition")
     return problems
+
+
+# --------------------------------------------------------------------------- Connect
+
+
+def _profile_grants(model: StackModel) -> dict[str, list[Located]]:
+    """Role logical id -> its statements granting Customer Profiles actions."""
+    grants: dict[str, list[Located]] = {}
+    for role_id in of_type(model, "AWS::IAM::Role"):
+        for located in allow_statements(model, role_id):
+            if any(action.lower().startswith("profile:") for action in located.actions):
+                grants.setdefault(role_id, []).append(located)
+    return grants
+
+
+@pytest.mark.parametrize("scenario", ["defaults", "extended"])
+def test_without_a_customer_profiles_domain_nothing_is_granted_on_connect(scenario: str) -> None:
+    assert _profile_grants(stack(scenario)) == {}
+
+
+def test_the_importer_alone_may_run_upload_jobs_in_the_named_domain_only() -> None:
+    model = stack("connect")
+    grants = _profile_grants(model)
+    importer_role = function_roles(model)["ImporterFunction"]
+    domain = arn(model, "profile", "domains/lake-profiles")
+
+    assert list(grants) == [importer_role]
+    (statement,) = grants[importer_role]
+    assert sorted(statement.actions) == [
+        "profile:CreateSegmentDefinition",
+        "profile:CreateUploadJob",
+        "profile:GetSegmentDefinition",
+        "profile:GetUploadJob",
+        "profile:GetUploadJobPath",
+        "profile:ListUploadJobs",
+        "profile:StartUploadJob",
+    ]
+    assert sorted(statement.resources) == [domain, f"{domain}/*"]
+    assert not statement.statement.get("Condition")
+
+
+def test_the_validator_and_importer_are_told_the_domain_and_the_default_target() -> None:
+    model = stack("connect")
+    validator = model.properties("QueryValidatorFunction")["Environment"]["Variables"]
+    importer = model.properties("ImporterFunction")["Environment"]["Variables"]
+
+    assert validator["CUSTOMER_PROFILES_DOMAIN_NAME"] == "lake-profiles"
+    assert validator["DEFAULT_TARGET"] == "connect"
+    assert importer["CUSTOMER_PROFILES_DOMAIN_NAME"] == "lake-profiles"
+    assert importer["CONNECT_PROFILE_KEY"] == "AccountNumber"
 
 
 # --------------------------------------------------------------------------- 4. PassRole

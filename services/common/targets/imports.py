@@ -7,6 +7,7 @@ the validator admits is one the importer can write, and the other way round.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -21,6 +22,7 @@ class ValueKind(Enum):
     NUMBER = "number"
     CHANNEL = "channel"
     OPT_OUT = "opt_out"
+    EMAIL = "email"  # an email address (Connect's EMAIL_ADDRESS content type)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class ImportLimits:
     max_record_bytes: int  # one stored record (an endpoint, a profile)
     record_allowance: int  # bytes the target adds to every stored record
     max_file_bytes: int  # one import file
+    # Longest value of a fixed (id, text, email) column; None: the target sets no bound.
+    max_text_value: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,14 @@ class ImportVocabulary:
     allowed_values: Mapping[ValueKind, frozenset[str]]
     limits: ImportLimits
     columns_help: str  # how a rejection lists the columns an analyst may use
+    # Columns of other targets this one has no place for, each with why (named in reasons).
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    # What a custom attribute's name may hold (a regular expression); None: anything.
+    attribute_name_pattern: str | None = None
+    attribute_name_help: str = ""  # the pattern in words, for a reason
+    # Whether the import file names its columns by where they go (`Attributes.Plan` for
+    # `User.UserAttributes.Plan`) rather than as the query named them.
+    header_is_target_path: bool = False
     _by_lowercase: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -80,6 +92,23 @@ class ImportVocabulary:
         for prefix, (path, kind) in self.families.items():
             if header.startswith(prefix):
                 return ImportColumn(header, (*path, header.removeprefix(prefix)), kind, prefix)
+        return None
+
+    def file_column(self, column: ImportColumn) -> str:
+        """The column's name in the import file."""
+        return ".".join(column.path) if self.header_is_target_path else column.header
+
+    def attribute_name_is_valid(self, name: str) -> bool:
+        pattern = self.attribute_name_pattern
+        return pattern is None or re.fullmatch(pattern, name) is not None
+
+    def unavailable_reason(self, header: str) -> str | None:
+        """Why the target has no place for `header` (another target's column), if it is one."""
+        if header in self.unavailable:
+            return self.unavailable[header]
+        for prefix, why in self.unavailable.items():
+            if prefix.endswith(".") and header.startswith(prefix):
+                return why
         return None
 
     def spelled_as(self, header: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
+from tests.fixtures.notifications import notifications, sns_inbox
 
 pytestmark = pytest.mark.system
 
@@ -37,23 +37,6 @@ def cloud(lake: Path) -> Iterator[LocalCloud]:
         yield running
 
 
-def _sns_inbox(cloud: LocalCloud) -> tuple[Any, str]:
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="notifications-inbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    boto3.client("sns").subscribe(
-        TopicArn=cloud.outputs["NotificationTopicArn"], Protocol="sqs", Endpoint=arn
-    )
-    return sqs, url
-
-
-def _notifications(sqs: Any, url: str) -> list[dict[str, Any]]:
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(message["Body"]) for message in messages]
-
-
 def _request(cloud: LocalCloud, query: str, **fields: Any) -> None:
     event = SegmentQueryRequested.from_user(query, **fields)
     response = boto3.client("events").put_events(
@@ -64,7 +47,7 @@ def _request(cloud: LocalCloud, query: str, **fields: Any) -> None:
 
 def test_a_query_becomes_endpoint_attributes(cloud: LocalCloud) -> None:
     watch = cloud.subscribe("runs")
-    sqs, inbox = _sns_inbox(cloud)
+    sqs, inbox = sns_inbox(cloud)
     _request(
         cloud,
         """
@@ -98,7 +81,7 @@ def test_a_query_becomes_endpoint_attributes(cloud: LocalCloud) -> None:
     assert endpoint["Attributes"]["Plan"] == ["gold"]
     assert endpoint["Metrics"]["LifetimeValue"] == 100.0
 
-    notes = _notifications(sqs, inbox)
+    notes = notifications(sqs, inbox)
     assert len(notes) == 1
     assert "gold-run" in notes[0]["Message"]
 

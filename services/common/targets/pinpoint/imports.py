@@ -9,6 +9,7 @@ would only surprise analysts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from services.common.targets.imports import ImportLimits, ImportVocabulary, ValueKind
 
@@ -128,5 +129,25 @@ class ImportJobView:
         return self.status == "COMPLETED"
 
     @property
+    def partial(self) -> bool:
+        return self.succeeded and self.total_failures > 0
+
+    @property
     def imported(self) -> int:
         return max(self.total_processed - self.total_failures, 0)
+
+    @property
+    def failure_summary(self) -> str:
+        return f"{self.total_failures} failure(s) reported; see the failure sample"
+
+    def completed_fields(self, failure_sample: tuple[str, ...]) -> dict[str, Any]:
+        """What an EndpointImportCompleted says of the job."""
+        return {
+            "endpoints_imported": self.imported,
+            "pinpoint_failures": self.total_failures,
+            "pinpoint_failure_sample": list(failure_sample),
+        }
+
+    def failed_fields(self, failure_sample: tuple[str, ...]) -> dict[str, Any]:
+        """What an EndpointImportFailed says of the job."""
+        return {"pinpoint_failure_sample": list(failure_sample)}
