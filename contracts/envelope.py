@@ -15,7 +15,9 @@ class EventBridgeEnvelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     version: str | None = None
-    id: str
+    # EventBridge's ids are UUIDs; an empty or giant one is no event EventBridge delivered,
+    # and would not fit the causation id of what it causes.
+    id: str = Field(min_length=1, max_length=128)
     detail_type: str = Field(alias="detail-type")
     source: str
     account: str | None = None

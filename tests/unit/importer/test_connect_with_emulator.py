@@ -47,6 +47,9 @@ from tests.fixtures.tables import create_template_table
 
 from .fakes import CrashError, Published
 
+# The upload is a real HTTP PUT to the emulator's URL on 127.0.0.1.
+pytestmark = pytest.mark.loopback
+
 REGION = "us-east-1"
 BUCKET = "pinpoint-lake-results"
 TABLE = "import-runs"
