@@ -871,6 +871,11 @@ RESOURCE_HANDLERS: Mapping[str, Handler] = {
     "AWS::Events::EventBus": _event_bus,
     "AWS::Events::Rule": _event_rule,
     "AWS::Events::Archive": _event_archive,
+    "AWS::Events::EventBusPolicy": _noted(
+        "moto does not evaluate EventBridge bus policies: the Deny on internal sources and "
+        "detail-types is not enforced locally; consumers still refuse a fact whose source is "
+        "not its producer's"
+    ),
     "AWS::Lambda::Function": _lambda_function,
     "AWS::Lambda::EventSourceMapping": _event_source_mapping,
     "AWS::Lambda::Permission": _lambda_permission,
