@@ -27,7 +27,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
 from bench.harness import Options, Report, Timing, cost
-from services.query_validator.sql_rules import DIALECT, validate
+from services.common.sql_rules import DIALECT, validate
 from tests.unit.query_validator.corpus import CORPUS, POLICY
 
 NAME = "validator"

@@ -20,8 +20,8 @@ from infra.local.athena.engine import DuckDbEngine
 from infra.local.athena.errors import QueryFailedError
 from infra.local.athena.lake import discover
 from infra.local.athena.sql import prepare
+from services.common.sql_rules import ValidationPolicy, validate
 from services.importer.rows import InvalidResultError, check_rows
-from services.query_validator.sql_rules import ValidationPolicy, validate
 
 
 def _run_on_lake(sql: str, lake: Path, policy: ValidationPolicy) -> dict[str, Any]:

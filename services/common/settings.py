@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -31,6 +31,14 @@ class ServiceSettings(BaseModel):
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Self:
         """The settings in the process environment (or `environ`); raises SettingsError."""
         return load_settings(cls, environ)
+
+
+def comma_separated(value: Any) -> Any:
+    """ "a, b,,a" -> ("a", "b"): blanks dropped, order kept, repeats once (a list variable,
+    as the template joins CommaDelimitedList parameters)."""
+    if isinstance(value, str):
+        return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    return value
 
 
 def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = None) -> SettingsT:

@@ -10,7 +10,8 @@ from services.common.function import given
 from services.common.publisher import EventPublisher, current_trace_header
 from services.common.run_ledger import Publish
 from services.query_runner.adapters import AthenaApi, QueryRunLedger
-from services.query_runner.logic import Athena, Ports, QueryPlacement, RunLedger
+from services.query_runner.logic import Athena, Ports, QueryPlacement, QueryRules, RunLedger
+from services.query_runner.rules import ValidatorRules
 from services.query_runner.settings import Settings
 
 
@@ -18,6 +19,7 @@ from services.query_runner.settings import Settings
 class QueryRunner:
     ports: Ports
     placement: QueryPlacement
+    rules: QueryRules
 
 
 def bootstrap(
@@ -27,6 +29,7 @@ def bootstrap(
     athena: Athena | None = None,
     ledger: RunLedger | None = None,
     publish: Publish | None = None,
+    rules: QueryRules | None = None,
 ) -> QueryRunner:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
@@ -46,5 +49,9 @@ def bootstrap(
             database=settings.database,
             results_bucket=settings.results_bucket,
             timeout=timedelta(seconds=settings.query_timeout_seconds),
+        ),
+        rules=given(
+            rules,
+            lambda: ValidatorRules(settings.catalog, settings.database, settings.allowed_databases),
         ),
     )

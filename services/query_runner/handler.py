@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from contracts import (
     AthenaQueryStateChange,
     ParsedEvent,
@@ -11,13 +13,23 @@ from contracts import (
     SegmentQueryValidated,
 )
 from services.common.function import LambdaFunction, Routes, route
-from services.common.observability import logger
+from services.common.observability import logger, metrics
 from services.query_runner.bootstrap import QueryRunner, bootstrap
 from services.query_runner.logic import finish_run, start_run, stop_overdue
 
 
 def on_validated(runner: QueryRunner, parsed: ParsedEvent[SegmentQueryValidated]) -> None:
     detail = parsed.detail
+    run = detail.data
+    codes = runner.rules.reasons(run.request.query, run.target)
+    if codes:
+        # The validator never admits such a query: this event did not come from it.
+        logger.warning(
+            "validated run refused: its query breaks the validator's rules",
+            extra={"run_id": run.run_id, "codes": codes},
+        )
+        metrics.add_metric(name="ValidatedRunsRefused", unit=MetricUnit.Count, value=1)
+        return
     execution = start_run(detail, runner.ports, runner.placement, datetime.now(UTC))
     logger.info("query started", extra={"run_id": detail.data.run_id, "execution": execution})
 

@@ -19,6 +19,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from contracts import (
     AthenaQueryStateChange,
+    EngagementTarget,
     Event,
     FailedQuery,
     QueryFailureState,
@@ -79,6 +80,12 @@ class QueryPlacement:
 
     def output_location(self, run_id: str) -> str:
         return f"s3://{self.results_bucket}/athena/runs/{run_id}/"
+
+
+class QueryRules(Protocol):
+    def reasons(self, query: str, target: EngagementTarget) -> list[str]:
+        """The codes the validator's rules reject `query` with on `target` (none: it may run)."""
+        ...
 
 
 class Athena(Protocol):

@@ -37,14 +37,14 @@ from contracts import (
     ValidatedRun,
     derived_event_id,
 )
-from services.common.targets.connect.imports import CONNECT_IMPORTS, SEGMENT_DEFINITION_NAME
-from services.common.targets.imports import ImportVocabulary
-from services.query_validator.sql_rules import (
+from services.common.sql_rules import (
     ValidationPolicy,
     Verdict,
     rejection,
     validate,
 )
+from services.common.targets.connect.imports import CONNECT_IMPORTS, SEGMENT_DEFINITION_NAME
+from services.common.targets.imports import ImportVocabulary
 
 __all__ = [
     "Deployment",

@@ -7,14 +7,8 @@ from typing import Any, Self
 from pydantic import Field, field_validator, model_validator
 
 from contracts import DomainName, EngagementTarget, PinpointId
-from services.common.settings import ServiceSettings
+from services.common.settings import ServiceSettings, comma_separated
 from services.query_validator.logic import Deployment, Targets, ValidationPolicy
-
-
-def _comma_separated(value: Any) -> Any:
-    if isinstance(value, str):
-        return tuple(item.strip() for item in value.split(",") if item.strip())
-    return value
 
 
 class Settings(ServiceSettings):
@@ -37,7 +31,7 @@ class Settings(ServiceSettings):
     @field_validator("allowed_databases", "monitored_project_ids", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
-        return _comma_separated(value)
+        return comma_separated(value)
 
     @field_validator("default_project_id", "connect_domain", mode="before")
     @classmethod

@@ -17,10 +17,10 @@ from infra.local.pinpoint.endpoints import EndpointLimits, validate_endpoint
 from infra.local.pinpoint.errors import BadRequestError
 from infra.local.pinpoint.import_rows import InvalidHeaderError, RowError, csv_items
 from infra.local.pinpoint.import_rows import parse_header as emulator_header
+from services.common.sql_rules import ValidationPolicy, validate
 from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
 from services.importer.rows import InvalidResultError, check_rows
 from services.importer.rows import parse_header as importer_header
-from services.query_validator.sql_rules import ValidationPolicy, validate
 
 COLUMN_CODES = {
     "UNKNOWN_COLUMN",

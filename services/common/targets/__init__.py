@@ -9,3 +9,19 @@ services. Nothing here calls AWS: the ports are knowledge (which CloudTrail reco
 how a resource body reads, which import columns exist and their limits); the boto3 calls
 stay in each service's adapters.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from contracts import EngagementTarget
+from services.common.targets.connect.imports import CONNECT_IMPORTS
+from services.common.targets.imports import ImportVocabulary
+from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
+
+# The import file each target takes: the validator, the runner's re-check and the importer
+# all look a run's target up here.
+IMPORT_VOCABULARIES: Mapping[EngagementTarget, ImportVocabulary] = {
+    EngagementTarget.PINPOINT: PINPOINT_IMPORTS,
+    EngagementTarget.CONNECT: CONNECT_IMPORTS,
+}

@@ -34,13 +34,13 @@ def cloud() -> Iterator[LocalCloud]:
         yield running
 
 
-def _put_forged(cloud: LocalCloud, model: type[Any], **data: Any) -> None:
+def _put_forged(cloud: LocalCloud, model: type[Any], source: str = FORGER, **data: Any) -> None:
     event = example_event(model)
     event["detail"]["data"] |= data
     response = boto3.client("events").put_events(
         Entries=[
             {
-                "Source": FORGER,
+                "Source": source,
                 "DetailType": model.DETAIL_TYPE,
                 "Detail": json.dumps(event["detail"]),
                 "EventBusName": cloud.outputs["EventBusName"],
@@ -85,3 +85,23 @@ def test_forged_steps_are_refused_and_change_nothing(
         "PinpointResourceResolved",
         "EndpointImportCompleted",
     }
+
+
+def test_the_runner_starts_only_what_the_validator_would_admit(
+    cloud: LocalCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Past the bus policy and the producer check (the forger used the validator's own
+    source), a validated run whose query breaks the validator's rules still never runs."""
+    athena = cloud.emulator(AthenaEmulator)
+    executions_before = len(athena.executions())
+    request = example_event(SegmentQueryValidated)["detail"]["data"]["request"]
+    request |= {"query": "SELECT * FROM email_open", "run_id": "forged-select-star"}
+
+    with caplog.at_level(logging.WARNING):
+        _put_forged(cloud, SegmentQueryValidated, SegmentQueryValidated.SOURCE, request=request)
+        cloud.run_until_idle()
+
+    assert len(athena.executions()) == executions_before
+    [refusal] = [r for r in caplog.records if "breaks the validator's rules" in r.getMessage()]
+    assert "SELECT_STAR" in getattr(refusal, "codes", [])
+    assert not any(cloud.dead_letters().values())

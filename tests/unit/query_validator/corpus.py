@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.query_validator.sql_rules import ValidationPolicy
+from services.common.sql_rules import ValidationPolicy
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
-from services.query_validator.sql_rules import (
+from services.common.sql_rules import (
     MAX_MESSAGE_LENGTH,
     RejectionCode,
     ValidationPolicy,
     output_name,
     validate,
 )
+from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
 from tests.unit.query_validator.corpus import CORPUS, POLICY, CorpusQuery
 
 
