@@ -113,6 +113,10 @@ class XRayCapture:
     def install(self) -> None:
         if self._saved is not None:
             return
+        # Build the project's tracer first: building it outside Lambda switches the SDK off,
+        # and that must be part of the state saved here, or uninstall would leave the SDK on
+        # under a tracer that thinks it is disabled.
+        project_tracer.real  # noqa: B018 - built for its side effect
         self._saved = {
             "context": xray_recorder.context,
             "emitter": xray_recorder.emitter,

@@ -532,3 +532,18 @@ def _record(item: Any) -> ImportRecord:
 def _result(value: str | None) -> RunStatus | None:
     """How the run ends; items written before the shared vocabulary hold it in lower case."""
     return RunStatus(value.upper()) if value else None
+
+
+class RunnerLedger:
+    """The query-runner's ledger, read only: did the runner produce this result?"""
+
+    def __init__(self, client: Callable[[], DynamoDBClient], table: str) -> None:
+        self._ledger = DynamoRunLedger(client, table)
+
+    def produced(self, run_id: str, query_execution_id: str) -> bool:
+        item = self._ledger.get(run_id)
+        return (
+            item is not None
+            and text(item, "status") == RunStatus.SUCCEEDED.value
+            and text(item, "query_execution_id") == query_execution_id
+        )

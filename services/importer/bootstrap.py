@@ -13,6 +13,7 @@ from services.importer.adapters import (
     ConnectUploadJobs,
     DynamoImportLedger,
     PinpointImportJobs,
+    RunnerLedger,
     S3ResultFiles,
 )
 from services.importer.logic import (
@@ -21,6 +22,7 @@ from services.importer.logic import (
     ImportPlacement,
     PinpointImports,
     Ports,
+    ProducedResults,
     ResultFiles,
 )
 from services.importer.settings import Settings
@@ -41,6 +43,7 @@ def bootstrap(
     ledger: ImportLedger | None = None,
     publish: Publish | None = None,
     connect: ConnectUploads | None = None,
+    produced: ProducedResults | None = None,
 ) -> Importer:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
@@ -58,6 +61,7 @@ def bootstrap(
             connect=None
             if settings.connect_domain is None
             else given(connect, lambda: ConnectUploadJobs(aws.customer_profiles, aws.s3)),
+            produced=_runner_ledger(settings, aws) if produced is None else produced,
         ),
         placement=ImportPlacement(
             results_bucket=settings.results_bucket,
@@ -67,5 +71,13 @@ def bootstrap(
             connect_domain=settings.connect_domain,
             profile_key=settings.connect_profile_key,
             data_expiry_days=settings.connect_data_expiry_days,
+            monitored_projects=settings.monitored_project_ids,
         ),
     )
+
+
+def _runner_ledger(settings: Settings, aws: AwsClients) -> ProducedResults | None:
+    """The runner's ledger, when the stack names it (the template always does)."""
+    if settings.query_runs_table is None:
+        return None
+    return RunnerLedger(aws.dynamodb, settings.query_runs_table)

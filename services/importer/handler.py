@@ -10,11 +10,19 @@ from contracts import ParsedEvent, ScheduledEvent, SegmentQuerySucceeded
 from services.common.function import LambdaFunction, Routes, route
 from services.common.observability import logger, metrics
 from services.importer.bootstrap import Importer, bootstrap
-from services.importer.logic import import_result, poll_imports
+from services.importer.logic import import_result, poll_imports, refusal
 
 
 def on_result(importer: Importer, parsed: ParsedEvent[SegmentQuerySucceeded]) -> None:
     detail = parsed.detail
+    reason = refusal(detail, importer.ports, importer.placement)
+    if reason is not None:
+        logger.warning(
+            "result refused: the runner did not produce it",
+            extra={"run_id": detail.data.run_id, "reason": reason},
+        )
+        metrics.add_metric(name="ResultsRefused", unit=MetricUnit.Count, value=1)
+        return
     step = import_result(detail, importer.ports, importer.placement, datetime.now(UTC))
     # Counts and codes only: rows and their values never reach the log.
     logger.info("import step", extra={"run_id": detail.data.run_id, "step": step.value})

@@ -180,6 +180,12 @@ class ImportLedger(Protocol):
         ...
 
 
+class ProducedResults(Protocol):
+    def produced(self, run_id: str, query_execution_id: str) -> bool:
+        """Whether the runner ended `run_id` with that execution as SUCCEEDED."""
+        ...
+
+
 @dataclass(frozen=True)
 class Ports:
     files: ResultFiles
@@ -189,6 +195,8 @@ class Ports:
     # The X-Ray trace header of the invocation at work (None when not tracing).
     trace_header: Callable[[], str | None] = lambda: None
     connect: ConnectUploads | None = None  # None: the connect target is off
+    # The runner's ledger, asked whether it produced a result (None: not asked).
+    produced: ProducedResults | None = None
 
 
 @dataclass(frozen=True)
@@ -200,10 +208,33 @@ class ImportPlacement:
     connect_domain: str | None = None  # the stack's Customer Profiles domain (None: off)
     profile_key: str = DEFAULT_PROFILE_KEY  # the profile field a row's Id goes to
     data_expiry_days: int | None = None  # how long uploaded profiles live (None: 14 days)
+    monitored_projects: tuple[str, ...] = ()  # the Pinpoint projects runs may import into
 
     def import_file(self, run_id: str, file_name: str = IMPORT_FILE_NAME) -> str:
         """One file per run: the target is given this key, never a prefix."""
         return f"s3://{self.results_bucket}/imports/{run_id}/{file_name}"
+
+
+def refusal(event: SegmentQuerySucceeded, ports: Ports, placement: ImportPlacement) -> str | None:
+    """Why the importer will not touch this result at all, or None. The runner only ever
+    reports results it produced, under the results bucket's Athena prefix, for a monitored
+    project: an event that says otherwise did not come from it (defence in depth behind the
+    bus policy and the producer check), so nothing is imported and nothing is announced."""
+    run = event.data
+    prefix = f"s3://{placement.results_bucket}/athena/"
+    if not run.result_location.startswith(prefix) or "/../" in run.result_location:
+        return f"the result is not under {prefix}"
+    if (
+        run.target is EngagementTarget.PINPOINT
+        and placement.monitored_projects
+        and run.application_id not in placement.monitored_projects
+    ):
+        return f"project {run.application_id} is not monitored by this deployment"
+    if ports.produced is not None and not ports.produced.produced(
+        run.run_id, run.query_execution_id
+    ):
+        return "the runner's ledger has no such succeeded query for this run"
+    return None
 
 
 def import_target(

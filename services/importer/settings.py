@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from contracts import DomainName
-from services.common.settings import ServiceSettings
+from services.common.settings import ServiceSettings, comma_separated
 from services.common.targets.connect.imports import DEFAULT_PROFILE_KEY, PROFILE_KEY_PATTERN
 
 
@@ -15,6 +15,12 @@ class Settings(ServiceSettings):
     results_bucket: str = Field(alias="RESULTS_BUCKET_NAME", min_length=3)
     import_role_arn: str = Field(alias="IMPORT_ROLE_ARN", pattern=r"^arn:aws[a-z-]*:iam::")
     runs_table: str = Field(alias="IMPORT_RUNS_TABLE_NAME", min_length=3)
+    # The runner's ledger: a result is imported only if the runner recorded producing it.
+    query_runs_table: str | None = Field(default=None, alias="QUERY_RUNS_TABLE_NAME")
+    # The Pinpoint projects runs may import into (the validator's MONITORED_PROJECT_IDS).
+    monitored_project_ids: Annotated[tuple[str, ...], BeforeValidator(comma_separated)] = Field(
+        default=(), alias="MONITORED_PROJECT_IDS"
+    )
     import_timeout_seconds: int = Field(default=3600, alias="IMPORT_TIMEOUT_SECONDS", ge=60)
     max_jobs_per_poll: int = Field(default=25, alias="MAX_JOBS_PER_POLL", ge=1, le=1000)
     # Amazon Connect's Customer Profiles domain; unset or empty: the connect target is off.

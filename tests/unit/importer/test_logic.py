@@ -488,3 +488,37 @@ def test_one_poll_ending_two_runs_publishes_each_in_the_trace_its_import_started
     for published in world.published:
         run_id = published.metadata.correlation_id
         assert world.published.trace_headers[published.event_id] == traces[run_id]
+
+
+class FakeRunnerLedger:
+    def __init__(self, *produced: tuple[str, str]) -> None:
+        self.results = set(produced)
+
+    def produced(self, run_id: str, query_execution_id: str) -> bool:
+        return (run_id, query_execution_id) in self.results
+
+
+def test_only_a_result_the_runner_produced_for_a_monitored_project_is_taken(
+    world: World,
+) -> None:
+    event = succeeded()
+    run = event.data
+    placement = replace(
+        PLACEMENT, results_bucket="pinpoint-lake-results", monitored_projects=(APP_ID,)
+    )
+    genuine = replace(world.ports, produced=FakeRunnerLedger((run.run_id, run.query_execution_id)))
+    assert logic.refusal(event, genuine, placement) is None
+
+    def with_data(**data: Any) -> SegmentQuerySucceeded:
+        return event.model_copy(update={"data": run.model_copy(update=data)})
+
+    elsewhere = with_data(result_location="s3://someone-elses-bucket/athena/x.csv")
+    assert "not under s3://pinpoint-lake-results/athena/" in str(
+        logic.refusal(elsewhere, genuine, placement)
+    )
+    climbing = with_data(result_location="s3://pinpoint-lake-results/athena/../crm/x.csv")
+    assert logic.refusal(climbing, genuine, placement) is not None
+    other_project = with_data(application_id="f" * 32)
+    assert "not monitored" in str(logic.refusal(other_project, genuine, placement))
+    never_ran = replace(world.ports, produced=FakeRunnerLedger())
+    assert "runner's ledger" in str(logic.refusal(event, never_ran, placement))
