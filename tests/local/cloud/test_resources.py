@@ -237,3 +237,58 @@ def test_provisioned_tables_keep_their_throughput() -> None:
     assert kwargs["BillingMode"] == "PROVISIONED"
     assert kwargs["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 1}
     assert kwargs["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+
+
+def test_deletion_policies_are_accepted_and_noted(tmp_path: Path) -> None:
+    template = write_template(
+        tmp_path,
+        {
+            "Kept": {
+                "Type": "AWS::SQS::Queue",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+            },
+            "Gone": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Delete"},
+        },
+    )
+    with LocalCloud(template=template, emulators=[]) as cloud:
+        assert set(cloud.resources) == {"Kept", "Gone"}
+        assert "DeletionPolicy Retain, UpdateReplacePolicy Retain" in cloud.notes["Kept"]
+        assert "Gone" not in cloud.notes
+
+
+@pytest.mark.parametrize(
+    ("attributes", "problem"),
+    [
+        ({"DeletionPolicy": "Keep"}, "DeletionPolicy 'Keep' is not one of"),
+        ({"UpdateReplacePolicy": "RetainExceptOnCreate"}, "UpdateReplacePolicy"),
+        ({"DeletionPolicy": "Snapshot"}, "DeletionPolicy Snapshot, but AWS::SQS::Queue has none"),
+        ({"DeletonPolicy": "Retain"}, "unknown resource attribute DeletonPolicy"),
+    ],
+)
+def test_resource_attributes_cloudformation_refuses_stop_the_deployment(
+    tmp_path: Path, attributes: dict[str, str], problem: str
+) -> None:
+    template = write_template(tmp_path, {"Queue": {"Type": "AWS::SQS::Queue", **attributes}})
+    with (
+        pytest.raises(ResourceCreationError, match=f"Queue: {problem}"),
+        LocalCloud(template=template, emulators=[]),
+    ):
+        pass
+
+
+def test_the_template_retains_its_data_logs_access_and_caps_athena_scans() -> None:
+    with LocalCloud(template=TEMPLATES[0], emulators=[]) as cloud:
+        ids = cloud.resources
+        for table in ("CampaignJourneyTable", "SegmentTable", "QueryRunsTable", "ImportRunsTable"):
+            assert "DeletionPolicy Retain" in cloud.notes[table]
+        logging = boto3.client("s3").get_bucket_logging(Bucket=ids["QueryResultsBucket"])
+        assert logging["LoggingEnabled"] == {
+            "TargetBucket": ids["AccessLogsBucket"],
+            "TargetPrefix": "query-results/",
+        }
+        workgroup = boto3.client("athena").get_work_group(WorkGroup=ids["AthenaQueryWorkGroup"])
+        assert workgroup["WorkGroup"]["Configuration"]["BytesScannedCutoffPerQuery"] == (
+            100 * 1024**3
+        )
+        assert "not enforced" in cloud.notes["AthenaQueryWorkGroup"]
