@@ -59,8 +59,9 @@ demo: install ## run the whole system on the local cloud (no AWS account needed)
 bench: install ## run the benchmarks (BENCH_ARGS="--quick" for a smoke run); see docs/BENCHMARKS.md
 	$(RUN) python -m bench $(BENCH_ARGS)
 
-schemas: install ## regenerate contracts/schemas/*.json from the models
+schemas: install ## regenerate contracts/schemas/*.json from the models, and the template's schema registry
 	$(RUN) python -m contracts.schema_export
+	$(RUN) python -m infra.schema_registry
 
 clean: ## remove the environment and caches
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .bench
