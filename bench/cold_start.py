@@ -1,23 +1,27 @@
 """Benchmark 5: cold start, as the time to import each Lambda handler module.
 
-Each measurement is a fresh Python process started the way Lambda starts one: the function's
-environment resolved from `infra/template.yaml` (its `Handler`, `POWERTOOLS_SERVICE_NAME`, the
-table and bus names...) plus the variables the Lambda runtime sets (`LAMBDA_TASK_ROOT`,
+Each measurement is a fresh Python process started the way Lambda starts one, from the
+built artifact (`infra.package`, the same build as `make package`, for this interpreter):
+the artifact's `code/` directory is the task root, the only entry of `PYTHONPATH` and the
+working directory, site-packages are off (`-S`), nothing writes bytecode (Lambda's file
+system is read-only), and the environment is the function's, resolved from
+`infra/template.yaml` (its `Handler`, `POWERTOOLS_SERVICE_NAME`, the table and bus
+names...) plus the variables the Lambda runtime sets (`LAMBDA_TASK_ROOT`,
 `AWS_EXECUTION_ENV`, `_X_AMZN_TRACE_ID`...), so Powertools behaves as in Lambda (X-Ray is
 on). The process times `import <handler module>` alone; the baseline is `import boto3`
-measured the same way, interleaved with the handlers.
+(the artifact's own copy) measured the same way, interleaved with the handlers.
 
 Figures and ratios are CPU seconds of the process (`time.process_time`): the import is
 single-threaded work, and on a shared machine wall time mostly measures the neighbours.
 Wall time is printed beside it.
 
-Two bytecode situations, each with its own baseline:
+Two artifacts, each with its own baseline:
 
-- ``cached``: compiled bytecode is on disk (a private pycache, warmed first), as for a
-  deployment package whose dependencies pip compiled;
-- ``compiled``: no bytecode anywhere, every module is compiled from source on import, as in
-  a tree where nothing was compiled (how this machine's environment runs, with
-  PYTHONDONTWRITEBYTECODE set). A quick run skips it: it takes seconds per process.
+- ``cached``: the artifact ships bytecode (`make package` compiles it when it has the
+  runtime's Python), what a Lambda cold start reads;
+- ``compiled``: the artifact ships none, so every module is compiled from source on each
+  cold start, which is what Lambda pays for an artifact built where the runtime's Python
+  was not at hand. A quick run skips it: it takes seconds per process.
 
 After the import, the process calls the handler once with one SQS message it does not
 consume (a CatalogEntryChanged), so nothing leaves the process; that time shows work a
@@ -43,6 +47,7 @@ from typing import Any
 from bench.harness import Options, Report, Timing, cost, say
 from contracts import CatalogEntryChanged
 from contracts.examples import example_event
+from infra import package
 from infra.local.template import StackModel, StackSettings, load_stack_template
 
 NAME = "cold_start"
@@ -123,17 +128,15 @@ def run(options: Options) -> Report:
     )
 
     slowest_cached: Target | None = None
+    artifacts: dict[str, Path] = {}
     for mode in modes:
-        pycache = options.work_dir / f"cold-start-pycache-{mode}"
-        shutil.rmtree(pycache, ignore_errors=True)
-        pycache.mkdir(parents=True)
-        if mode == "cached":
-            for target in targets:  # warm the private pycache
-                _measure(target, mode, pycache, event)
+        artifacts[mode] = _artifact(options, mode)
+        for target in targets:  # warm the file cache: both modes read the same files
+            _measure(target, artifacts[mode], event)
         results = {target.label: Measurements() for target in targets}
         for _ in range(runs):  # round-robin: load drift hits every module alike
             for target in targets:
-                measured = _measure(target, mode, pycache, event)
+                measured = _measure(target, artifacts[mode], event)
                 results[target.label].import_wall.append(measured["import_wall"])
                 results[target.label].import_cpu.append(measured["import_cpu"])
                 if measured["call_cpu"] is not None:
@@ -141,11 +144,25 @@ def run(options: Options) -> Report:
         slowest = _report_mode(report, mode, targets, results)
         if mode == "cached":
             slowest_cached = slowest
-        shutil.rmtree(pycache, ignore_errors=True)
 
     if slowest_cached is not None:
-        _report_profile(report, slowest_cached, options)
+        _report_profile(report, slowest_cached, artifacts["cached"])
     return report
+
+
+def _artifact(options: Options, mode: str) -> Path:
+    """The artifact's code directory for this interpreter, with bytecode or without."""
+    say(f"  building the artifact ({mode})")
+    uv = shutil.which("uv") or str(ROOT / ".tools" / "bin" / "uv")
+    built = package.build(
+        options.work_dir / f"cold-start-artifact-{mode}",
+        package.local_target(),
+        uv=uv,
+        bytecode=mode == "cached",
+    )
+    if built.compiled != (mode == "cached"):
+        raise RuntimeError(f"the {mode} artifact was built with compiled={built.compiled}")
+    return built.code_dir.resolve()
 
 
 def _report_mode(
@@ -198,15 +215,9 @@ def _report_mode(
     return slowest
 
 
-def _report_profile(report: Report, target: Target, options: Options) -> None:
+def _report_profile(report: Report, target: Target, code_dir: Path) -> None:
     """Self time of the slowest handler's import, summed per top-level package."""
-    pycache = options.work_dir / "cold-start-pycache-profile"
-    shutil.rmtree(pycache, ignore_errors=True)
-    pycache.mkdir(parents=True)
-    code = f"import {target.module}"
-    _run_child(["-c", code], target, "cached", pycache)  # compile once
-    output = _run_child(["-X", "importtime", "-c", code], target, "cached", pycache)
-    shutil.rmtree(pycache, ignore_errors=True)
+    output = _run_child(["-X", "importtime", "-c", f"import {target.module}"], target, code_dir)
     per_package: Counter[str] = Counter()
     for line in output.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
@@ -224,7 +235,7 @@ def _report_profile(report: Report, target: Target, options: Options) -> None:
 # ---------------------------------------------------------------------- processes
 
 
-def _measure(target: Target, mode: str, pycache: Path, event: str) -> dict[str, Any]:
+def _measure(target: Target, code_dir: Path, event: str) -> dict[str, Any]:
     code = CHILD_IMPORT.format(module=target.module)
     if target.function_name is not None:
         code += CHILD_CALL.format(
@@ -235,7 +246,7 @@ def _measure(target: Target, mode: str, pycache: Path, event: str) -> dict[str, 
             account=ACCOUNT_ID,
         )
     code += CHILD_REPORT
-    output = _run_child(["-c", code], target, mode, pycache, stdin=event)
+    output = _run_child(["-c", code], target, code_dir, stdin=event)
     for line in reversed(output.stdout.splitlines()):
         if line.startswith("BENCH "):
             result: dict[str, Any] = json.loads(line.removeprefix("BENCH "))
@@ -244,18 +255,18 @@ def _measure(target: Target, mode: str, pycache: Path, event: str) -> dict[str, 
 
 
 def _run_child(
-    arguments: list[str], target: Target, mode: str, pycache: Path, stdin: str = ""
+    arguments: list[str], target: Target, code_dir: Path, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     environment = dict(target.environment)
-    environment["PYTHONPYCACHEPREFIX"] = str(pycache.resolve())
-    if mode == "compiled":
-        environment["PYTHONDONTWRITEBYTECODE"] = "1"  # and the private pycache stays empty
+    environment["LAMBDA_TASK_ROOT"] = str(code_dir)
+    environment["PYTHONPATH"] = str(code_dir)
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"  # read-only, like Lambda's /var/task
     output = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, *arguments],
+        [sys.executable, "-S", *arguments],
         input=stdin,
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=code_dir,
         env=environment,
         check=False,
         timeout=120,

@@ -69,11 +69,83 @@ class _Context:
 Handler = Callable[[_Context, str, JsonDict], None]
 
 
+# The resource attributes CloudFormation knows besides Type and Properties, and the values
+# of the two deletion policies (Snapshot only for types that take a snapshot).
+_RESOURCE_ATTRIBUTES = frozenset(
+    {
+        "Type",
+        "Properties",
+        "DependsOn",
+        "Condition",
+        "Metadata",
+        "DeletionPolicy",
+        "UpdateReplacePolicy",
+        "UpdatePolicy",
+        "CreationPolicy",
+    }
+)
+_DELETION_POLICIES = frozenset({"Delete", "Retain", "RetainExceptOnCreate", "Snapshot"})
+_SNAPSHOT_TYPES = frozenset(
+    {
+        "AWS::EC2::Volume",
+        "AWS::ElastiCache::CacheCluster",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::Neptune::DBCluster",
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+        "AWS::Redshift::Cluster",
+        "AWS::DocDB::DBCluster",
+    }
+)
+
+
+def resource_attribute_problems(logical_id: str, resource: JsonDict) -> list[str]:
+    """What CloudFormation would refuse in a resource's attributes (not its properties)."""
+    problems = [
+        f"{logical_id}: unknown resource attribute {key}"
+        for key in sorted(set(resource) - _RESOURCE_ATTRIBUTES)
+    ]
+    for attribute in ("DeletionPolicy", "UpdateReplacePolicy"):
+        if attribute not in resource:
+            continue
+        value = resource[attribute]
+        allowed = (
+            _DELETION_POLICIES
+            if attribute == "DeletionPolicy"
+            else _DELETION_POLICIES - {"RetainExceptOnCreate"}
+        )
+        if value not in allowed:
+            problems.append(f"{logical_id}: {attribute} {value!r} is not one of {sorted(allowed)}")
+        elif value == "Snapshot" and resource.get("Type") not in _SNAPSHOT_TYPES:
+            kind = resource.get("Type")
+            problems.append(f"{logical_id}: {attribute} Snapshot, but {kind} has none")
+    return problems
+
+
+def _retention_note(resource: JsonDict) -> str | None:
+    kept = [
+        attribute
+        for attribute in ("DeletionPolicy", "UpdateReplacePolicy")
+        if resource.get(attribute) in ("Retain", "RetainExceptOnCreate", "Snapshot")
+    ]
+    if not kept:
+        return None
+    policies = ", ".join(f"{attribute} {resource[attribute]}" for attribute in kept)
+    return f"{policies}: kept by CloudFormation; locally it ends with the cloud"
+
+
 def deploy(
     model: StackModel, translated: TranslatedTemplate, runtime: LocalRuntime, clients: AwsClients
 ) -> Deployment:
     """Create every resource of `model`; fail fast, naming the resource, on the first error."""
     model.require_all_parameters()
+    problems = [
+        problem
+        for logical_id, resource in model.resources.items()
+        for problem in resource_attribute_problems(logical_id, resource)
+    ]
+    if problems:
+        raise ResourceCreationError("; ".join(problems))
     order = model.creation_order()
     unsupported = [
         f"{logical_id} ({model.resource_type(logical_id)})"
@@ -93,6 +165,9 @@ def deploy(
         except Exception as error:
             raise ResourceCreationError(f"{logical_id} ({resource_type}): {error}") from error
         context.deployment.physical_ids[logical_id] = model.physical_id(logical_id)
+        note = _retention_note(model.resources[logical_id])
+        if note is not None and logical_id not in context.deployment.notes:
+            context.deployment.notes[logical_id] = note
     return context.deployment
 
 
@@ -314,6 +389,19 @@ def lifecycle_rules(properties: JsonDict) -> list[JsonDict]:
     return rules
 
 
+def bucket_logging_status(properties: JsonDict) -> JsonDict:
+    """CloudFormation LoggingConfiguration -> put_bucket_logging's BucketLoggingStatus."""
+    source = properties["LoggingConfiguration"]
+    if "DestinationBucketName" not in source:
+        return {}  # CloudFormation logs to the bucket itself; not worth emulating
+    return {
+        "LoggingEnabled": {
+            "TargetBucket": source["DestinationBucketName"],
+            "TargetPrefix": source.get("LogFilePrefix", ""),
+        }
+    }
+
+
 def _s3_bucket(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
     s3 = ctx.client("s3")
     name = ctx.model.physical_name(logical_id)
@@ -337,6 +425,8 @@ def _s3_bucket(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
         s3.put_bucket_versioning(
             Bucket=name, VersioningConfiguration=properties["VersioningConfiguration"]
         )
+    if "LoggingConfiguration" in properties:
+        s3.put_bucket_logging(Bucket=name, BucketLoggingStatus=bucket_logging_status(properties))
     if rules := lifecycle_rules(properties):
         s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
     if notification := bucket_notification_configuration(properties):
@@ -715,13 +805,29 @@ def _glue_table(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
     )
 
 
+def work_group_configuration(properties: JsonDict) -> JsonDict:
+    """CloudFormation WorkGroupConfiguration -> create_work_group's Configuration."""
+    configuration = dict(properties.get("WorkGroupConfiguration") or {})
+    if "BytesScannedCutoffPerQuery" in configuration:
+        # A Number parameter resolves to text; the API takes an integer.
+        configuration["BytesScannedCutoffPerQuery"] = int(
+            configuration["BytesScannedCutoffPerQuery"]
+        )
+    return configuration
+
+
 def _athena_work_group(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
+    configuration = work_group_configuration(properties)
     ctx.client("athena").create_work_group(
         Name=ctx.model.physical_name(logical_id),
-        Configuration=properties.get("WorkGroupConfiguration") or {},
+        Configuration=configuration,
         **_only(properties, "Description"),
         Tags=_tags_list(properties),
     )
+    if "BytesScannedCutoffPerQuery" in configuration:
+        ctx.deployment.notes[logical_id] = (
+            "BytesScannedCutoffPerQuery stored, not enforced: DuckDB reports no bytes scanned"
+        )
 
 
 def _cloudtrail_trail(ctx: _Context, logical_id: str, properties: JsonDict) -> None:

@@ -2,10 +2,13 @@
 
 The template is translated with the local cloud's SAM translator and resolved for a stack
 (`infra.local.template`), so the rules see the roles SAM generates and the concrete ARNs
-of the stack. Two parameter sets are checked, because conditions add statements: the
-defaults, and one with extra monitored projects, a data lake under a prefix and another
-Glue database. Tests are parametrized by resource, and each lists every offending
-statement in its message.
+of the stack. Several parameter sets are checked, because conditions add statements: the
+defaults; one with extra monitored projects, a data lake under a prefix and other Glue
+databases; the same in another partition (every ARN must use the stack's partition,
+region and account); and the most projects and databases the template takes. Parameter
+values that would widen a grant (an empty item, a `*`) must be refused before anything is
+created. Tests are parametrized by resource, and each lists every offending statement in
+its message.
 """
 
 from __future__ import annotations
@@ -28,15 +31,27 @@ from infra.local.template import (
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "template.yaml"
 SETTINGS = StackSettings(stack_name="lake", region="eu-west-1", account_id="111122223333")
+GOV_CLOUD = StackSettings(
+    stack_name="lake", region="us-gov-west-1", account_id="444455556666", partition="aws-us-gov"
+)
 PRIMARY_PROJECT = "0123456789abcdef0123456789abcdef"
+# AdditionalProjectIds and AllowedDatabases each fill at most this many slots.
+LIST_SLOTS = 10
+EXTENDED = {
+    "PinpointProjectId": PRIMARY_PROJECT,
+    "AdditionalProjectIds": "1" * 32 + "," + "2" * 32,
+    "DataLakeS3Path": "s3://customer-lake/events/v1/",
+    "GlueDatabase": "customer_lake",
+    "AllowedDatabases": "customer_lake,crm",
+}
 SCENARIOS: dict[str, dict[str, str]] = {
     "defaults": {"PinpointProjectId": PRIMARY_PROJECT},
-    "extended": {
+    "extended": EXTENDED,
+    "gov-cloud": EXTENDED,
+    "most-lists": {
         "PinpointProjectId": PRIMARY_PROJECT,
-        "AdditionalProjectIds": "1" * 32 + "," + "2" * 32,
-        "DataLakeS3Path": "s3://customer-lake/events/v1/",
-        "GlueDatabase": "customer_lake",
-        "AllowedDatabases": "customer_lake,crm",
+        "AdditionalProjectIds": ",".join(f"{n:x}" * 32 for n in range(1, LIST_SLOTS + 1)),
+        "AllowedDatabases": ",".join(f"db_{n}" for n in range(LIST_SLOTS)),
     },
     # Both targets side by side: Connect's grants appear only when its domain is named.
     "connect": {
@@ -45,6 +60,7 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "DefaultTarget": "connect",
     },
 }
+SCENARIO_SETTINGS = {"gov-cloud": GOV_CLOUD}
 IMPORT_ROLE = "PinpointImportRole"
 PINPOINT = "pinpoint.amazonaws.com"
 
@@ -76,13 +92,16 @@ WILDCARD_RESOURCE_ACTIONS: dict[str, str | None] = {
 
 
 @functools.cache
-def translated() -> JsonDict:
-    return load_stack_template(TEMPLATE, region=SETTINGS.region).resources_template
+def translated(region: str = SETTINGS.region) -> JsonDict:
+    return load_stack_template(TEMPLATE, region=region).resources_template
 
 
 @functools.cache
 def stack(scenario: str) -> StackModel:
-    return StackModel(translated(), parameters=SCENARIOS[scenario], settings=SETTINGS)
+    settings = SCENARIO_SETTINGS.get(scenario, SETTINGS)
+    return StackModel(
+        translated(settings.region), parameters=SCENARIOS[scenario], settings=settings
+    )
 
 
 def of_type(model: StackModel, resource_type: str) -> list[str]:
@@ -109,15 +128,17 @@ def arn(model: StackModel, service: str, resource: str) -> str:
     return f"arn:{s.partition}:{service}:{s.region}:{s.account_id}:{resource}"
 
 
+def comma_separated(model: StackModel, parameter: str) -> list[str]:
+    return [item for item in str(model.parameter(parameter)).split(",") if item]
+
+
 def monitored_projects(model: StackModel) -> list[str]:
-    extra = [p for p in as_list(model.parameter("AdditionalProjectIds")) if p]
+    extra = comma_separated(model, "AdditionalProjectIds")
     return [str(model.parameter("PinpointProjectId")), *extra]
 
 
-def additional_project_pattern(model: StackModel, project_id: str) -> str:
-    # CloudFormation cannot map a list parameter to ARNs, so the template joins ids into
-    # these patterns; a project id is a fixed 32 hex characters, so one names one project.
-    return f"arn:{model.settings.partition}:mobiletargeting:*:*:apps/{project_id}*"
+def readable_databases(model: StackModel) -> set[str]:
+    return {str(model.parameter("GlueDatabase")), *comma_separated(model, "AllowedDatabases")}
 
 
 def data_lake(model: StackModel) -> tuple[str, str]:
@@ -233,24 +254,18 @@ def owned_resources(model: StackModel) -> dict[str, Owned]:
         elif resource["Type"] == "AWS::Athena::WorkGroup":
             workgroup = arn(model, "athena", f"workgroup/{model.physical_id(logical_id)}")
             owned[workgroup] = Owned(logical_id)
+    # Exact ARNs in this stack's partition, region and account: a project ("apps/<id>") and
+    # what lies under it ("apps/<id>/*"); no pattern that could name another project.
     for project in monitored_projects(model):
         owned[arn(model, "mobiletargeting", f"apps/{project}")] = Owned(f"project {project}")
-        pattern = additional_project_pattern(model, project)
-        owned[pattern] = Owned(f"project {project}", exact=True)
     domain = str(model.parameter("CustomerProfilesDomainName") or "")
     if domain:
         domain_arn = arn(model, "profile", f"domains/{domain}")
         owned[domain_arn] = Owned(f"Customer Profiles domain {domain}")
     owned[arn(model, "glue", "catalog")] = Owned("Glue catalog", exact=True)
-    databases = {str(model.parameter("GlueDatabase"))}
-    databases |= {d for d in as_list(model.parameter("AllowedDatabases")) if d}
-    for database in databases:
+    for database in readable_databases(model):
         owned[arn(model, "glue", f"database/{database}")] = Owned(database, exact=True)
         owned[arn(model, "glue", f"table/{database}")] = Owned(f"{database} tables")
-        # The patterns the template joins AllowedDatabases into (see QueryRunnerFunction).
-        glue_pattern = f"arn:{model.settings.partition}:glue:*:*"
-        owned[f"{glue_pattern}:database/{database}"] = Owned(database, exact=True)
-        owned[f"{glue_pattern}:table/{database}"] = Owned(f"{database} tables")
     bucket, prefix = data_lake(model)
     s3 = f"arn:{model.settings.partition}:s3:::"
     owned[f"{s3}{bucket}"] = Owned("data lake bucket", exact=True)
@@ -693,7 +708,6 @@ def test_the_import_role_trusts_only_pinpoint_for_the_monitored_projects(scenari
     trust = statements_of(model.properties(IMPORT_ROLE)["AssumeRolePolicyDocument"], IMPORT_ROLE)
     projects = monitored_projects(model)
     allowed_sources = {arn(model, "mobiletargeting", f"apps/{p}") for p in projects}
-    allowed_sources |= {additional_project_pattern(model, p) for p in projects[1:]}
     problems = []
     for located in trust:
         if located.effect != "Allow":
@@ -707,9 +721,9 @@ def test_the_import_role_trusts_only_pinpoint_for_the_monitored_projects(scenari
         if accounts != [model.settings.account_id]:
             problems.append(f"{located.where}: aws:SourceAccount is {accounts}, not this account")
         sources = located.condition("aws:SourceArn", ("ArnEquals", "ArnLike"))
-        if not sources or not set(sources) <= allowed_sources:
+        if set(sources) != allowed_sources:
             problems.append(
-                f"{located.where}: aws:SourceArn {sources} must name only the monitored "
+                f"{located.where}: aws:SourceArn {sources} must name exactly the monitored "
                 f"projects {projects}"
             )
     assert trust, f"{IMPORT_ROLE} trusts no one"
@@ -766,6 +780,91 @@ def test_the_workgroup_enforces_its_output_location_in_the_results_bucket(
     assert (results.get("EncryptionConfiguration") or {}).get("EncryptionOption"), (
         f"{workgroup_id}: results are not encrypted"
     )
+
+
+def test_the_workgroup_caps_the_bytes_one_query_scans() -> None:
+    model = stack("defaults")
+    (workgroup_id,) = of_type(model, "AWS::Athena::WorkGroup")
+    configuration = model.properties(workgroup_id).get("WorkGroupConfiguration") or {}
+    cutoff = configuration.get("BytesScannedCutoffPerQuery")
+    assert cutoff is not None, f"{workgroup_id}: no BytesScannedCutoffPerQuery"
+    assert int(cutoff) == 100 * 1024**3, "the default is 100 GB"
+    # Athena's minimum; a smaller value would fail the deployment.
+    assert int(translated()["Parameters"]["QueryBytesScannedCutoff"]["MinValue"]) == 10_000_000
+    parameters = {**SCENARIOS["defaults"], "QueryBytesScannedCutoff": "9999999"}
+    with pytest.raises(TemplateError, match="QueryBytesScannedCutoff"):
+        StackModel(translated(), parameters=parameters, settings=SETTINGS)
+
+
+# --------------------------------------------------------------------------- retention
+
+# Stores whose data must survive a stack delete or a replacement: the names catalog and the
+# run ledgers (the only record of runs), and the access logs (an audit trail).
+RETAINED = {
+    "CampaignJourneyTable",
+    "SegmentTable",
+    "QueryRunsTable",
+    "ImportRunsTable",
+    "AccessLogsBucket",
+}
+# Every other table and bucket, and why losing it with the stack loses nothing.
+NOT_RETAINED = {
+    "NotificationIdempotencyTable": "idempotency records expire (TTL); replays stay safe",
+    "CloudTrailBucket": "log files are read once and expire after a day",
+    "QueryResultsBucket": "results and import files expire after 30 days; ledgers keep runs",
+}
+
+
+@pytest.mark.parametrize(
+    "store_id",
+    of_type(stack("defaults"), "AWS::DynamoDB::Table")
+    + of_type(stack("defaults"), "AWS::S3::Bucket"),
+)
+def test_catalog_and_run_ledgers_survive_a_stack_delete(store_id: str) -> None:
+    resource = stack("defaults").resources[store_id]
+    policies = (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
+    if store_id in RETAINED:
+        assert policies == ("Retain", "Retain"), (
+            f"{store_id}: DeletionPolicy/UpdateReplacePolicy are {policies}, not Retain"
+        )
+    else:
+        assert store_id in NOT_RETAINED, (
+            f"{store_id} is neither retained nor listed (with a reason) in NOT_RETAINED"
+        )
+
+
+# Buckets that do not log access, and why.
+UNLOGGED_BUCKETS = {
+    "AccessLogsBucket": "the destination of access logs; logging it would log its own deliveries",
+    "CloudTrailBucket": "only CloudTrail writes and only the log-ingester reads; files live a day",
+}
+
+
+@pytest.mark.parametrize(("scenario", "bucket_id"), cases("AWS::S3::Bucket", ("defaults",)))
+def test_buckets_log_access_to_a_retained_bucket_of_the_stack(
+    scenario: str, bucket_id: str
+) -> None:
+    model = stack(scenario)
+    logging = model.properties(bucket_id).get("LoggingConfiguration")
+    if bucket_id in UNLOGGED_BUCKETS:
+        return
+    assert logging, f"{bucket_id}: no LoggingConfiguration (nor a reason in UNLOGGED_BUCKETS)"
+    buckets = {model.physical_id(b): b for b in of_type(model, "AWS::S3::Bucket")}
+    destination = buckets.get(str(logging.get("DestinationBucketName")))
+    assert destination in RETAINED, f"{bucket_id} logs to {destination}, not a retained bucket"
+    prefix = str(logging.get("LogFilePrefix", ""))
+    delivery = [
+        located
+        for located in _bucket_policy_statements(model, destination)
+        if located.effect == "Allow"
+        and located.statement.get("Principal") == {"Service": "logging.s3.amazonaws.com"}
+    ]
+    destination_arn = model.attribute(destination, "Arn")
+    assert any(
+        located.resources == [f"{destination_arn}/{prefix}*"]
+        and located.condition("aws:SourceAccount", ("StringEquals",)) == [model.settings.account_id]
+        for located in delivery
+    ), f"{destination}: S3 log delivery is not admitted for {prefix}* from this account only"
 
 
 # --------------------------------------------------------------------------- 11. data lake
@@ -825,9 +924,7 @@ def test_the_runner_may_read_every_database_queries_may_name(scenario: str) -> N
     model = stack(scenario)
     role = function_roles(model)["QueryRunnerFunction"]
     reads = [s for s in allow_statements(model, role) if "glue:GetTable" in s.actions]
-    databases = {str(model.parameter("GlueDatabase"))}
-    databases |= {d for d in as_list(model.parameter("AllowedDatabases")) if d}
-    for database in databases:
+    for database in readable_databases(model):
         for resource in (f"database/{database}", f"table/{database}/events"):
             assert any(
                 fnmatch.fnmatchcase(arn(model, "glue", resource), granted)
@@ -842,6 +939,61 @@ def test_the_data_lake_path_must_end_with_a_slash(path: str) -> None:
     # "events-private/" prefixes.
     parameters = {**SCENARIOS["defaults"], "DataLakeS3Path": path}
     with pytest.raises(TemplateError, match="DataLakeS3Path"):
+        StackModel(translated(), parameters=parameters, settings=SETTINGS)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+@pytest.mark.parametrize(
+    ("function_id", "action"),
+    [
+        ("LogIngesterFunction", "mobiletargeting:GetSegments"),
+        ("NameResolverFunction", "mobiletargeting:GetSegment"),
+        ("ImporterFunction", "mobiletargeting:CreateImportJob"),
+    ],
+)
+def test_every_monitored_project_is_granted_by_its_exact_arns(
+    scenario: str, function_id: str, action: str
+) -> None:
+    # The other side of the trust boundary: each project a parameter names (every slot
+    # filled in "most-lists") is reachable, as "apps/<id>" and "apps/<id>/*".
+    model = stack(scenario)
+    role = function_roles(model)[function_id]
+    granted = {
+        resource
+        for located in allow_statements(model, role)
+        if action in located.actions
+        for resource in located.resources
+    }
+    for project in monitored_projects(model):
+        project_arn = arn(model, "mobiletargeting", f"apps/{project}")
+        assert {project_arn, f"{project_arn}/*"} <= granted, f"{function_id}: {project}"
+
+
+WIDENING_VALUES = [
+    ("AdditionalProjectIds", "1" * 32 + ","),  # a trailing comma: an empty item
+    ("AdditionalProjectIds", "*"),
+    ("AdditionalProjectIds", "1" * 32 + ",*"),
+    ("AdditionalProjectIds", "1" * 32 + ",," + "2" * 32),
+    ("AdditionalProjectIds", "1" * 32 + "*"),
+    ("AdditionalProjectIds", "1" * 32 + ", " + "2" * 32),
+    ("AdditionalProjectIds", ",".join(f"{n:x}" * 32 for n in range(1, LIST_SLOTS + 2))),
+    ("AllowedDatabases", "crm,"),
+    ("AllowedDatabases", "*"),
+    ("AllowedDatabases", "crm,*"),
+    ("AllowedDatabases", "crm/*"),
+    ("AllowedDatabases", ",".join(f"db_{n}" for n in range(LIST_SLOTS + 1))),
+    ("GlueDatabase", "*"),
+    ("GlueDatabase", "lake/*"),
+]
+
+
+@pytest.mark.parametrize(("parameter", "value"), WIDENING_VALUES)
+def test_list_parameters_that_could_widen_a_grant_are_refused(parameter: str, value: str) -> None:
+    # An empty item once made "apps/*" (every Pinpoint project of every account); more
+    # items than slots would be monitored without being granted. CloudFormation applies
+    # AllowedPattern before creating anything; so does the stack model.
+    parameters = {**SCENARIOS["extended"], parameter: value}
+    with pytest.raises(TemplateError, match=parameter):
         StackModel(translated(), parameters=parameters, settings=SETTINGS)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from contracts import PROJECT_EVENTS
 from infra.local import LocalCloud
 from infra.local.resources import (
     RESOURCE_HANDLERS,
@@ -237,3 +238,67 @@ def test_provisioned_tables_keep_their_throughput() -> None:
     assert kwargs["BillingMode"] == "PROVISIONED"
     assert kwargs["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 1}
     assert kwargs["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+
+
+def test_deletion_policies_are_accepted_and_noted(tmp_path: Path) -> None:
+    template = write_template(
+        tmp_path,
+        {
+            "Kept": {
+                "Type": "AWS::SQS::Queue",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+            },
+            "Gone": {"Type": "AWS::SQS::Queue", "DeletionPolicy": "Delete"},
+        },
+    )
+    with LocalCloud(template=template, emulators=[]) as cloud:
+        assert set(cloud.resources) == {"Kept", "Gone"}
+        assert "DeletionPolicy Retain, UpdateReplacePolicy Retain" in cloud.notes["Kept"]
+        assert "Gone" not in cloud.notes
+
+
+@pytest.mark.parametrize(
+    ("attributes", "problem"),
+    [
+        ({"DeletionPolicy": "Keep"}, "DeletionPolicy 'Keep' is not one of"),
+        ({"UpdateReplacePolicy": "RetainExceptOnCreate"}, "UpdateReplacePolicy"),
+        ({"DeletionPolicy": "Snapshot"}, "DeletionPolicy Snapshot, but AWS::SQS::Queue has none"),
+        ({"DeletonPolicy": "Retain"}, "unknown resource attribute DeletonPolicy"),
+    ],
+)
+def test_resource_attributes_cloudformation_refuses_stop_the_deployment(
+    tmp_path: Path, attributes: dict[str, str], problem: str
+) -> None:
+    template = write_template(tmp_path, {"Queue": {"Type": "AWS::SQS::Queue", **attributes}})
+    with (
+        pytest.raises(ResourceCreationError, match=f"Queue: {problem}"),
+        LocalCloud(template=template, emulators=[]),
+    ):
+        pass
+
+
+def test_the_template_deploys_retention_access_logs_scan_cap_and_schemas() -> None:
+    with LocalCloud(template=TEMPLATES[0], emulators=[]) as cloud:
+        ids = cloud.resources
+        for table in ("CampaignJourneyTable", "SegmentTable", "QueryRunsTable", "ImportRunsTable"):
+            assert "DeletionPolicy Retain" in cloud.notes[table]
+        logging = boto3.client("s3").get_bucket_logging(Bucket=ids["QueryResultsBucket"])
+        assert logging["LoggingEnabled"] == {
+            "TargetBucket": ids["AccessLogsBucket"],
+            "TargetPrefix": "query-results/",
+        }
+        workgroup = boto3.client("athena").get_work_group(WorkGroup=ids["AthenaQueryWorkGroup"])
+        assert workgroup["WorkGroup"]["Configuration"]["BytesScannedCutoffPerQuery"] == (
+            100 * 1024**3
+        )
+        assert "not enforced" in cloud.notes["AthenaQueryWorkGroup"]
+        # moto has no schema registry: skipped knowingly, each one noted.
+        schema_ids = [
+            lid
+            for lid in cloud.stack.resources
+            if cloud.stack.resource_type(lid).startswith("AWS::EventSchemas::")
+        ]
+        assert len(schema_ids) == 1 + len(PROJECT_EVENTS)  # the registry, one per event
+        for logical_id in schema_ids:
+            assert cloud.notes[logical_id] == "moto has no EventBridge schema registry"

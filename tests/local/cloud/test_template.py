@@ -348,5 +348,8 @@ def test_additional_projects_are_monitored_and_granted_by_id() -> None:
         for statement in policy["PolicyDocument"]["Statement"]
     ]
     resources = [resource for statement in statements for resource in statement["Resource"]]
-    assert "arn:aws:mobiletargeting:*:*:apps/11111111111111111111111111111111*" in resources
-    assert "arn:aws:mobiletargeting:*:*:apps/22222222222222222222222222222222*" in resources
+    apps = f"arn:aws:mobiletargeting:eu-west-1:{stack.settings.account_id}:apps"
+    for project in (first, second):
+        assert f"{apps}/{project}" in resources
+        assert f"{apps}/{project}/*" in resources
+    assert not [resource for resource in resources if "*:*" in resource]

@@ -7,7 +7,11 @@ import pytest
 
 from contracts import CatalogBackfillRequested
 from infra.local.response_url import ResponseUrl
-from services.catalog_backfill.adapters import ResponseNotSentError, send_response
+from services.catalog_backfill.adapters import (
+    ResponseNotSentError,
+    is_allowed_response_url,
+    send_response,
+)
 from services.catalog_backfill.logic import backfill_request, handle_request
 
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -75,6 +79,39 @@ def test_the_answer_is_put_to_the_response_url() -> None:
         assert receiver.response() == {"Status": "SUCCESS"}
 
 
-def test_only_https_response_urls_are_used() -> None:
-    with pytest.raises(ResponseNotSentError):
-        send_response("file:///etc/passwd", json.loads("{}"))
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        # A prefix test ("http://127.0.0.1") admitted these: other hosts, over plain HTTP.
+        "http://127.0.0.1.attacker.example/custom-resource-response",
+        "http://127.0.0.1@attacker.example/",
+        "http://127.0.0.1:80@attacker.example/",
+        "http://attacker.example/?next=http://127.0.0.1",
+        "http://localhost.attacker.example/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://127.0.0.1:notaport/",
+        "ftp://127.0.0.1/",
+        "https:///no-host",
+        "HTTP://attacker.example/",
+    ],
+)
+def test_response_urls_other_than_https_or_the_loopback_host_are_refused(url: str) -> None:
+    # Unit tests have no sockets: a URL that got past the check would fail otherwise.
+    with pytest.raises(ResponseNotSentError, match="refusing"):
+        send_response(url, json.loads("{}"))
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x?sig=1", True),
+        ("https://any.example/answer", True),
+        ("http://127.0.0.1:41234/custom-resource-response", True),
+        ("http://127.0.0.1/", True),
+        ("http://127.0.0.1.attacker.example/", False),
+        ("http://[::1]:8080/", False),
+    ],
+)
+def test_the_response_url_check_parses_the_host(url: str, allowed: bool) -> None:
+    assert is_allowed_response_url(url) is allowed
