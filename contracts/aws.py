@@ -58,6 +58,9 @@ class CloudTrailRecord(AwsView):
     """One CloudTrail record, from a log file or an "AWS API Call via CloudTrail" event."""
 
     event_version: str | None = Field(default=None, alias="eventVersion")
+    # The API version of the call, recorded by some services (outbound campaigns v1 and v2
+    # share an eventSource and operation names: "2021-01-30" is v1, "2024-04-23" v2).
+    api_version: str | None = Field(default=None, alias="apiVersion")
     event_time: UtcDatetime = Field(alias="eventTime")
     event_source: str = Field(alias="eventSource")
     event_name: str = Field(alias="eventName")
