@@ -76,6 +76,10 @@ class AwsClients:
     def pinpoint(self) -> PinpointClient:
         return self._client("pinpoint")  # type: ignore[no-any-return]
 
+    def customer_profiles(self) -> Any:
+        """Amazon Connect Customer Profiles (no type stubs are installed for it)."""
+        return self._client("customer-profiles")
+
     def athena(self) -> AthenaClient:
         return self._client("athena")  # type: ignore[no-any-return]
 
@@ -84,3 +88,7 @@ class AwsClients:
 
     def xray(self) -> XRayClient:
         return self._client("xray")  # type: ignore[no-any-return]
+
+    def connect_campaigns(self) -> Any:
+        """Amazon Connect outbound campaigns v2 (no type stubs are installed for it)."""
+        return self._client("connectcampaignsv2")
