@@ -78,8 +78,13 @@ class CloudTrailRecord(AwsView):
 
 class CloudTrailApiCall(CloudTrailRecord, AwsEvent):
     SOURCE: ClassVar[str] = "aws.pinpoint"
+    # Every source it arrives from: Pinpoint's, and Amazon Connect's when that target is on.
+    SOURCES: ClassVar[tuple[str, ...]] = ("aws.pinpoint", "aws.connect-campaigns", "aws.profile")
     DETAIL_TYPE: ClassVar[str] = "AWS API Call via CloudTrail"
-    DESCRIPTION: ClassVar[str] = "A Pinpoint write call, seconds after it happened."
+    DESCRIPTION: ClassVar[str] = (
+        "A write call of an engagement target (Pinpoint; Amazon Connect's outbound campaigns "
+        "and Customer Profiles), seconds after it happened."
+    )
     CONSUMERS: ClassVar[tuple[str, ...]] = ("log-ingester",)
 
 

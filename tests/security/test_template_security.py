@@ -38,6 +38,11 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "GlueDatabase": "customer_lake",
         "AllowedDatabases": "customer_lake,crm",
     },
+    "connect": {
+        "PinpointProjectId": PRIMARY_PROJECT,
+        "CustomerProfilesDomainName": "shop-profiles",
+        "ConnectInstanceId": "8f2e3a1c-0d4b-4b7e-9c55-3f1a2b6c7d8e",
+    },
 }
 IMPORT_ROLE = "PinpointImportRole"
 PINPOINT = "pinpoint.amazonaws.com"
@@ -231,6 +236,15 @@ def owned_resources(model: StackModel) -> dict[str, Owned]:
         owned[arn(model, "mobiletargeting", f"apps/{project}")] = Owned(f"project {project}")
         pattern = additional_project_pattern(model, project)
         owned[pattern] = Owned(f"project {project}", exact=True)
+    domain = str(model.parameter("CustomerProfilesDomainName") or "")
+    if domain:
+        domain_arn = arn(model, "profile", f"domains/{domain}")
+        owned[domain_arn] = Owned(f"domain {domain}", exact=True)
+        owned[f"{domain_arn}/segment-definitions/*"] = Owned(f"{domain} segments", exact=True)
+    if model.parameter("ConnectInstanceId"):
+        # Campaign ARNs name no instance: the account's campaigns in the region, at most.
+        campaigns = arn(model, "connect-campaigns", "campaign/*")
+        owned[campaigns] = Owned("outbound campaigns", exact=True)
     owned[arn(model, "glue", "catalog")] = Owned("Glue catalog", exact=True)
     databases = {str(model.parameter("GlueDatabase"))}
     databases |= {d for d in as_list(model.parameter("AllowedDatabases")) if d}
@@ -809,3 +823,37 @@ def test_every_function_logs_to_a_group_with_retention(scenario: str, function_i
 @pytest.mark.parametrize(("scenario", "group_id"), cases("AWS::Logs::LogGroup", ("defaults",)))
 def test_every_log_group_has_retention(scenario: str, group_id: str) -> None:
     assert stack(scenario).properties(group_id).get("RetentionInDays"), f"{group_id}: no retention"
+
+
+# --------------------------------------------------------------------------- Amazon Connect
+
+
+def _connect_grants(model: StackModel, role_id: str) -> dict[str, set[str]]:
+    grants: dict[str, set[str]] = {}
+    for located in allow_statements(model, role_id):
+        for action in located.actions:
+            if action.startswith(("connect-campaigns:", "profile:")):
+                grants.setdefault(action, set()).update(located.resources)
+    return grants
+
+
+def test_connect_reads_are_granted_only_when_named_and_only_on_its_scope() -> None:
+    roles = function_roles(stack("connect"))
+    connect = stack("connect")
+    domain = arn(connect, "profile", "domains/shop-profiles")
+    campaigns = {arn(connect, "connect-campaigns", "campaign/*")}
+    segments = {domain, f"{domain}/segment-definitions/*"}
+    assert _connect_grants(connect, roles["LogIngesterFunction"]) == {
+        "connect-campaigns:ListCampaigns": campaigns,
+        "profile:ListSegmentDefinitions": segments,
+    }
+    assert _connect_grants(connect, roles["NameResolverFunction"]) == {
+        "connect-campaigns:DescribeCampaign": campaigns,
+        "connect-campaigns:GetCampaignState": campaigns,
+        "profile:GetSegmentDefinition": segments,
+    }
+    defaults = stack("defaults")
+    for function_id in ("LogIngesterFunction", "NameResolverFunction"):
+        assert _connect_grants(defaults, function_roles(defaults)[function_id]) == {}
+    rules = set(of_type(defaults, "AWS::Events::Rule"))
+    assert not rules & {"LogIngesterCampaignsApiCallRule", "LogIngesterProfilesApiCallRule"}
