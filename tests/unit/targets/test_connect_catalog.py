@@ -24,6 +24,7 @@ from contracts import (
     CatalogChange,
     CatalogEntryChanged,
     ChangeAction,
+    ChangeOrigin,
     CloudTrailRecord,
     Event,
     PinpointResourceChanged,
@@ -36,7 +37,7 @@ from infra.local.cloudtrail import CloudTrailRecorder
 from infra.local.connect_campaigns import ConnectCampaignsEmulator
 from infra.local.customer_profiles import CustomerProfilesEmulator
 from services.catalog_writer.logic import Outcome, apply_resolution
-from services.common.targets.catalog import Skip, TargetCatalogs
+from services.common.targets.catalog import Rejection, Skip, TargetCatalogs
 from services.common.targets.connect.catalog import ConnectCatalog
 from services.common.targets.pinpoint.catalog import PINPOINT_CATALOG
 from services.log_ingester.adapters import ConnectApiLister, S3LogFiles
@@ -316,3 +317,93 @@ def test_a_backfill_lists_the_instance_and_the_domain_page_by_page(connect: Conn
     campaign = connect.store.row(ResourceType.CAMPAIGN, ids["campaign"], Platform.CONNECT).entry
     assert (campaign.name, campaign.segment_id) == ("Winback - November", "gold")
     assert [c.data.change for c in connect.announced] == [CatalogChange.CREATED] * 2
+
+
+BAD_RECORDS = [
+    (
+        "profile",
+        "CreateSegmentDefinition",
+        {"SegmentDefinitionName": "a"},
+        {},
+        "missing_application_id",
+    ),
+    (
+        "profile",
+        "CreateSegmentDefinition",
+        {"DomainName": "bad domain!"},
+        {},
+        "invalid_application_id",
+    ),
+    ("profile", "DeleteSegmentDefinition", {"DomainName": DOMAIN}, None, "missing_resource_id"),
+    (
+        "profile",
+        "DeleteSegmentDefinition",
+        {"DomainName": DOMAIN, "SegmentDefinitionName": "x y"},
+        None,
+        "invalid_resource_id",
+    ),
+    ("connect-campaigns", "CreateCampaign", {"name": "n"}, {"id": "c"}, "missing_application_id"),
+    (
+        "connect-campaigns",
+        "CreateCampaign",
+        {"connectInstanceId": INSTANCE},
+        None,
+        "missing_response",
+    ),
+    (
+        "connect-campaigns",
+        "CreateCampaign",
+        {"connectInstanceId": INSTANCE},
+        {"arn": "a"},
+        "missing_resource_id",
+    ),
+    (
+        "connect-campaigns",
+        "CreateCampaign",
+        {"connectInstanceId": INSTANCE, "type": "X"},
+        {"id": "c"},
+        "wrong_type",
+    ),
+    ("connect-campaigns", "StartCampaign", {}, None, "missing_resource_id"),
+    (
+        "connect-campaigns",
+        "DeleteCampaign",
+        {"id": "no spaces allowed"},
+        None,
+        "invalid_resource_id",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "name", "request_parameters", "response", "reason"), BAD_RECORDS
+)
+def test_bad_connect_records_are_rejected_by_reason(
+    source: str, name: str, request_parameters: Any, response: Any, reason: str
+) -> None:
+    raw = envelope(
+        f"{source}.amazonaws.com",
+        name,
+        request_parameters=request_parameters,
+        response_elements=response,
+    )
+    outcome = change_from_raw(raw, MONITORED, ChangeOrigin.CLOUDTRAIL_FILE, 3, catalog=BOTH)
+    assert isinstance(outcome, Rejection)
+    assert (outcome.reason.value, outcome.index, outcome.event_name) == (reason, 3, name)
+
+
+def test_records_of_an_unmonitored_domain_or_instance_are_skipped() -> None:
+    other_domain = envelope(
+        "profile.amazonaws.com",
+        "DeleteSegmentDefinition",
+        request_parameters={"DomainName": "elsewhere", "SegmentDefinitionName": "gold"},
+    )
+    other_instance = envelope(
+        "connect-campaigns.amazonaws.com",
+        "CreateCampaign",
+        request_parameters={"connectInstanceId": OTHER_INSTANCE, "name": "x"},
+        response_elements={"id": "c", "arn": "a"},
+    )
+    for raw in (other_domain, other_instance):
+        outcome = change_from_raw(raw, MONITORED, ChangeOrigin.CLOUDTRAIL_FILE, catalog=BOTH)
+        assert outcome is Skip.UNMONITORED_APPLICATION
