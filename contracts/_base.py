@@ -32,6 +32,33 @@ RunId = Annotated[
     Field(description="A segmentation run id: letters, digits, '.', '_' or '-', at most 64."),
 ]
 NonBlank = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+# A Customer Profiles domain (Amazon Connect): 1-64 letters, digits, '_' or '-'.
+DomainName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,64}$"),
+    Field(description="An Amazon Connect Customer Profiles domain name."),
+]
+# An Amazon Connect instance id (the botocore model's InstanceId).
+ConnectInstanceId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[-_.a-zA-Z0-9]{1,256}$"),
+    Field(description="An Amazon Connect instance id."),
+]
+# The id of a catalog resource on either platform: a Pinpoint id (32 hex), an outbound
+# campaign id (botocore: 1-256 of [-:/a-zA-Z0-9]) or a segment definition name
+# (1-64 of [a-zA-Z0-9_-]). Which one a field holds is said by the model's `platform`.
+CatalogId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[-:/_a-zA-Z0-9]{1,256}$"),
+    Field(description="A Pinpoint id; for Connect, a campaign id or a segment definition name."),
+]
+
+
+class Platform(StrEnum):
+    """The engagement tool a catalog entry lives in."""
+
+    PINPOINT = "pinpoint"  # scope: a project (application_id)
+    CONNECT = "connect"  # scope: a Connect instance (campaigns) or a Customer Profiles domain
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -58,6 +58,9 @@ class CloudTrailRecord(AwsView):
     """One CloudTrail record, from a log file or an "AWS API Call via CloudTrail" event."""
 
     event_version: str | None = Field(default=None, alias="eventVersion")
+    # The API version of the call, recorded by some services (outbound campaigns v1 and v2
+    # share an eventSource and operation names: "2021-01-30" is v1, "2024-04-23" v2).
+    api_version: str | None = Field(default=None, alias="apiVersion")
     event_time: UtcDatetime = Field(alias="eventTime")
     event_source: str = Field(alias="eventSource")
     event_name: str = Field(alias="eventName")
@@ -75,8 +78,13 @@ class CloudTrailRecord(AwsView):
 
 class CloudTrailApiCall(CloudTrailRecord, AwsEvent):
     SOURCE: ClassVar[str] = "aws.pinpoint"
+    # Every source it arrives from: Pinpoint's, and Amazon Connect's when that target is on.
+    SOURCES: ClassVar[tuple[str, ...]] = ("aws.pinpoint", "aws.connect-campaigns", "aws.profile")
     DETAIL_TYPE: ClassVar[str] = "AWS API Call via CloudTrail"
-    DESCRIPTION: ClassVar[str] = "A Pinpoint write call, seconds after it happened."
+    DESCRIPTION: ClassVar[str] = (
+        "A write call of an engagement target (Pinpoint; Amazon Connect's outbound campaigns "
+        "and Customer Profiles), seconds after it happened."
+    )
     CONSUMERS: ClassVar[tuple[str, ...]] = ("log-ingester",)
 
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from contracts._base import Event, FrozenModel, PinpointId, ResourceType, UtcDatetime
+from contracts._base import (
+    PINPOINT_ID_PATTERN,
+    CatalogId,
+    ConnectInstanceId,
+    DomainName,
+    Event,
+    FrozenModel,
+    PinpointId,
+    Platform,
+    ResourceType,
+    UtcDatetime,
+)
 
 ResourceName = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 Label = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -35,14 +47,85 @@ class CatalogChange(StrEnum):
 
 
 class SegmentType(StrEnum):
-    DIMENSIONAL = "DIMENSIONAL"
-    IMPORT = "IMPORT"
+    DIMENSIONAL = "DIMENSIONAL"  # Pinpoint
+    IMPORT = "IMPORT"  # Pinpoint
+    CLASSIC = "CLASSIC"  # Connect: a segment definition of SegmentGroups
+    ENHANCED = "ENHANCED"  # Connect: a segment definition of SQL
+
+
+_PINPOINT_ID = re.compile(PINPOINT_ID_PATTERN)
+
+
+def _platform_field() -> Any:
+    return Field(
+        default=Platform.PINPOINT,
+        description="pinpoint or connect; absent from events written before Connect existed.",
+    )
+
+
+def _application_field() -> Any:
+    return Field(default=None, description="The Pinpoint project; every pinpoint entry has one.")
+
+
+def _domain_field() -> Any:
+    return Field(
+        default=None,
+        description="Connect: the Customer Profiles domain of a segment definition, or of "
+        "the segment a campaign targets.",
+    )
+
+
+def _instance_field() -> Any:
+    return Field(default=None, description="Connect: the instance of a campaign or journey.")
+
+
+class _Scoped(FrozenModel):
+    """A catalog resource names its platform and scope: a Pinpoint project, or for Connect
+    the instance of a campaign (journeys too) and the domain of a segment definition.
+
+    Ids of the two platforms share the catalog's fields (`CatalogId`); a pinpoint resource
+    keeps Pinpoint's id format, so nothing a Pinpoint consumer read before changes.
+    """
+
+    _ID_FIELDS: ClassVar[tuple[str, ...]] = ("resource_id", "segment_id")
+
+    @model_validator(mode="after")
+    def _scope_fits_the_platform(self) -> Self:
+        platform = getattr(self, "platform", Platform.PINPOINT)
+        resource_type = getattr(self, "resource_type", None) or getattr(self, "type", None)
+        if platform is Platform.PINPOINT:
+            if getattr(self, "application_id", None) is None:
+                raise ValueError("a pinpoint resource names its application_id")
+            if getattr(self, "domain_name", None) or getattr(self, "connect_instance_id", None):
+                raise ValueError("a pinpoint resource has no domain_name nor connect_instance_id")
+            for name in self._ID_FIELDS:
+                value = getattr(self, name, None)
+                if value is not None and not _PINPOINT_ID.match(value):
+                    raise ValueError(f"{name} of a pinpoint resource is a Pinpoint id")
+            return self
+        if getattr(self, "application_id", None) is not None:
+            raise ValueError("a connect resource has no application_id (it is a Pinpoint id)")
+        if resource_type is ResourceType.SEGMENT and getattr(self, "domain_name", None) is None:
+            raise ValueError("a connect segment definition names its domain_name")
+        if (
+            resource_type in (ResourceType.CAMPAIGN, ResourceType.JOURNEY)
+            and getattr(self, "connect_instance_id", None) is None
+        ):
+            raise ValueError("a connect campaign or journey names its connect_instance_id")
+        return self
 
 
 class KnownAttributes(FrozenModel):
-    """What CloudTrail showed of a resource (names are masked there, so never a name)."""
+    """What CloudTrail showed of a resource. Pinpoint's records mask names, so a Pinpoint
+    change never carries one; Connect's show them, and a Connect change carries the name
+    its record showed (the last known name of a resource gone before it was resolved)."""
 
-    segment_id: PinpointId | None = None
+    name: ResourceName | None = Field(
+        default=None, description="The name the record showed (Connect only)."
+    )
+    segment_id: CatalogId | None = Field(
+        default=None, description="A Pinpoint segment id, or a segment definition name."
+    )
     segment_version: int | None = Field(default=None, ge=1)
     state: Label | None = Field(default=None, description="Campaign status or journey state.")
     version: int | None = Field(default=None, ge=1)
@@ -50,21 +133,38 @@ class KnownAttributes(FrozenModel):
     event_name: Label | None = Field(default=None, description="Trigger event, if event-based.")
     creation_date: UtcDatetime | None = None
     last_modified_date: UtcDatetime | None = None
+    # Connect: the domain of the segment a campaign targets (from its source's ARN).
+    domain_name: DomainName | None = None
 
 
-class ResourceChange(FrozenModel):
+def _scope_confirmed_field() -> Any:
+    return Field(
+        default=True,
+        description="False when no record named the resource's scope (a Connect campaign's "
+        "update, state call or delete names only its id): a deletion then applies only to "
+        "an entry the catalog already holds.",
+    )
+
+
+class ResourceChange(_Scoped):
+    _ID_FIELDS: ClassVar[tuple[str, ...]] = ("resource_id",)
+
     resource_type: ResourceType
-    application_id: PinpointId
-    resource_id: PinpointId
+    platform: Platform = _platform_field()
+    application_id: PinpointId | None = _application_field()
+    domain_name: DomainName | None = _domain_field()
+    connect_instance_id: ConnectInstanceId | None = _instance_field()
+    resource_id: CatalogId
     action: ChangeAction
     event_time: UtcDatetime = Field(description="CloudTrail eventTime of the latest record.")
     source_event_id: Label = Field(
         description="CloudTrail eventID of the latest record (or the backfill item id)."
     )
-    operation: Label = Field(description="The Pinpoint operation, e.g. UpdateCampaign.")
+    operation: Label = Field(description="The operation, e.g. UpdateCampaign.")
     origin: ChangeOrigin
     records_coalesced: int = Field(default=1, ge=1)
     known: KnownAttributes = Field(default_factory=KnownAttributes)
+    scope_confirmed: bool = _scope_confirmed_field()
 
 
 class PinpointResourceChanged(Event):
@@ -72,17 +172,21 @@ class PinpointResourceChanged(Event):
     DETAIL_TYPE: ClassVar[str] = "PinpointResourceChanged"
     VERSION: ClassVar[str] = "1"
     DESCRIPTION: ClassVar[str] = (
-        "A campaign, journey or segment of a monitored project was created, changed or deleted."
+        "A campaign, journey or segment of a monitored project (or of the Connect instance "
+        "or domain) was created, changed or deleted."
     )
     CONSUMERS: ClassVar[tuple[str, ...]] = ("name-resolver",)
 
     data: ResourceChange
 
 
-class ResolvedResource(FrozenModel):
+class ResolvedResource(_Scoped):
     resource_type: ResourceType
-    application_id: PinpointId
-    resource_id: PinpointId
+    platform: Platform = _platform_field()
+    application_id: PinpointId | None = _application_field()
+    domain_name: DomainName | None = _domain_field()
+    connect_instance_id: ConnectInstanceId | None = _instance_field()
+    resource_id: CatalogId
     event_time: UtcDatetime
     source_event_id: Label
     origin: ChangeOrigin
@@ -90,13 +194,14 @@ class ResolvedResource(FrozenModel):
     name: ResourceName | None = Field(
         default=None, description="Null only for a resource deleted before it could be named."
     )
-    segment_id: PinpointId | None = None
+    segment_id: CatalogId | None = None
     event_name: Label | None = None
     state: Label | None = None
     segment_type: SegmentType | None = None
     version: int | None = Field(default=None, ge=1)
     creation_date: UtcDatetime | None = None
     last_modified_date: UtcDatetime | None = None
+    scope_confirmed: bool = _scope_confirmed_field()
 
     @model_validator(mode="after")
     def _live_resources_have_names(self) -> Self:
@@ -115,15 +220,21 @@ class PinpointResourceResolved(Event):
     data: ResolvedResource
 
 
-class CatalogEntry(FrozenModel):
-    """One row of a catalog table, as subscribers see it."""
+class CatalogEntry(_Scoped):
+    """One row of a catalog table, as subscribers see it: `id` is the resource's own id on
+    its `platform` (the tables key Connect rows apart: see the catalog-writer)."""
 
-    id: PinpointId
+    _ID_FIELDS: ClassVar[tuple[str, ...]] = ("id", "segment_id")
+
+    id: CatalogId
     type: ResourceType
-    application_id: PinpointId
+    platform: Platform = _platform_field()
+    application_id: PinpointId | None = _application_field()
+    domain_name: DomainName | None = _domain_field()
+    connect_instance_id: ConnectInstanceId | None = _instance_field()
     name: ResourceName | None
     deleted: bool
-    segment_id: PinpointId | None = None
+    segment_id: CatalogId | None = None
     event_name: Label | None = None
     state: Label | None = None
     segment_type: SegmentType | None = None
@@ -162,10 +273,17 @@ class CatalogEntryChanged(Event):
     data: CatalogEntryChange
 
 
-class BackfillPage(FrozenModel):
-    """Where a fanned-out backfill continues: one project, one resource type, one page."""
+class BackfillPage(_Scoped):
+    """Where a fanned-out backfill continues: one scope, one resource type, one page.
 
-    application_id: PinpointId
+    For Connect, a `campaign` page lists the instance's campaigns of both types (MANAGED
+    and JOURNEY: ListCampaigns lists them together), a `segment` page the domain's
+    segment definitions."""
+
+    platform: Platform = _platform_field()
+    application_id: PinpointId | None = _application_field()
+    domain_name: DomainName | None = _domain_field()
+    connect_instance_id: ConnectInstanceId | None = _instance_field()
     resource_type: ResourceType
     token: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
 
@@ -173,6 +291,12 @@ class BackfillPage(FrozenModel):
 class BackfillRequest(FrozenModel):
     application_ids: list[PinpointId] | None = Field(
         default=None, description="Projects to backfill; all monitored projects when omitted."
+    )
+    platforms: list[Platform] | None = Field(
+        default=None,
+        min_length=1,
+        description="Targets to backfill (pinpoint, connect); every active one when omitted. "
+        "Connect's scope is the stack's domain and instance.",
     )
     resource_types: list[ResourceType] = Field(
         default_factory=lambda: list(ResourceType), min_length=1
@@ -188,7 +312,8 @@ class CatalogBackfillRequested(Event):
     DETAIL_TYPE: ClassVar[str] = "CatalogBackfillRequested"
     VERSION: ClassVar[str] = "1"
     DESCRIPTION: ClassVar[str] = (
-        "Read every campaign, journey and segment of the monitored projects into the catalog."
+        "Read every campaign, journey and segment of the monitored projects (and of the "
+        "Connect domain and instance) into the catalog."
     )
     CONSUMERS: ClassVar[tuple[str, ...]] = ("log-ingester",)
     REQUEST: ClassVar[bool] = True

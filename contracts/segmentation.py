@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AliasChoices, Field, StringConstraints, field_validator, model_validator
 
-from contracts._base import Event, EventMetadata, FrozenModel, PinpointId, RunId
+from contracts._base import DomainName, Event, EventMetadata, FrozenModel, PinpointId, RunId
 
 # Queries travel inside every run event; this bound keeps each event below EventBridge's
 # 256 KB entry limit even when every character is JSON-escaped to six bytes.
@@ -19,12 +19,6 @@ SegmentName = Annotated[str, StringConstraints(min_length=1, max_length=64, stri
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")]
 Count = Annotated[int, Field(ge=0)]
-# A Customer Profiles domain (Amazon Connect): 1-64 letters, digits, '_' or '-'.
-DomainName = Annotated[
-    str,
-    StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,64}$"),
-    Field(description="An Amazon Connect Customer Profiles domain name."),
-]
 
 
 class EngagementTarget(StrEnum):

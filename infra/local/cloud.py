@@ -16,6 +16,7 @@ import importlib
 import os
 import tempfile
 import warnings
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,8 +91,13 @@ def _emulator_module(name: str) -> Any:
     return importlib.import_module(name)
 
 
-def _trail_recorder(setup: EmulatorSetup) -> Any:
-    """An emulator's CloudTrail recorder when a trail bucket is known, else None."""
+def _trail_recorder(setup: EmulatorSetup, name: str) -> Any:
+    """An emulator's CloudTrail recorder when a trail bucket is known, else None.
+
+    Each emulator's recorder draws its eventIDs (and file suffixes) from a generator seeded
+    by the emulator's name: deterministic runs, and never the same eventID from two
+    emulators (CloudTrail's eventIDs are unique across services, and consumers rely on it).
+    """
     if setup.cloudtrail_bucket is None:
         return None
     return _emulator_module("infra.local.cloudtrail").CloudTrailRecorder(
@@ -100,6 +106,7 @@ def _trail_recorder(setup: EmulatorSetup) -> Any:
         prefix=setup.cloudtrail_prefix,
         region=setup.region,
         account_id=setup.account_id,
+        seed=zlib.crc32(name.encode("utf-8")),
     )
 
 
@@ -111,7 +118,7 @@ def _recording_emulator(setup: EmulatorSetup, module: str, name: str) -> Emulato
         clock=setup.clock,
         region=setup.region,
         account_id=setup.account_id,
-        recorder=_trail_recorder(setup),
+        recorder=_trail_recorder(setup, name),
     )
     return emulator
 

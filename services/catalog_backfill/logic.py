@@ -1,6 +1,7 @@
 """What a CloudFormation request means for the catalog: pure, so it is tested without AWS.
 
-Create, and an Update that changes the monitored projects, publish one
+Create, and an Update that changes the monitored projects (or the Connect domain or
+instance), publish one
 `CatalogBackfillRequested`; Delete publishes nothing (the catalog outlives no stack, and
 deleting entries is not what removing the trigger should do). The event id derives from the
 stack and the request, so a retried invocation publishes the same event and the
@@ -43,6 +44,15 @@ def _project_ids(properties: Mapping[str, Any]) -> list[str]:
     return [project_id.strip() for project_id in raw.split(",") if project_id.strip()]
 
 
+def _scopes(properties: Mapping[str, Any]) -> tuple[list[str], str, str]:
+    """What the catalog covers: the projects, the Connect domain and instance."""
+    return (
+        _project_ids(properties),
+        str(properties.get("CustomerProfilesDomainName") or ""),
+        str(properties.get("ConnectInstanceId") or ""),
+    )
+
+
 def backfill_request(request: Mapping[str, Any]) -> CatalogBackfillRequested | None:
     """The event a CloudFormation request calls for, or None when it calls for none."""
     request_type = request["RequestType"]
@@ -50,8 +60,8 @@ def backfill_request(request: Mapping[str, Any]) -> CatalogBackfillRequested | N
     if request_type == "Delete":
         return None
     if request_type == "Update":
-        before = _project_ids(request.get("OldResourceProperties") or {})
-        if before == _project_ids(properties):
+        before = request.get("OldResourceProperties") or {}
+        if _scopes(before) == _scopes(properties):
             return None
     event_id = derived_event_id("catalog-backfill", request["StackId"], request["RequestId"])
     return CatalogBackfillRequested.new(

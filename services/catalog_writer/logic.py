@@ -4,6 +4,13 @@ Writes are ordered by CloudTrail event time (ties broken by the CloudTrail event
 late, older event never overwrites newer state and a duplicate changes nothing. The change
 event is stored with the entry until it is published, so a crash between the write and the
 publish is repaired by the redelivered message instead of losing the announcement.
+
+Entries of both platforms share the two tables; the store keeps their keys apart (see
+`services.catalog_writer.adapters`). A resolution whose scope no record confirmed (a
+Connect campaign's delete, or a campaign DescribeCampaign does not know: a v1 campaign's
+calls look the same) is applied only to an entry the catalog holds, so another instance's
+or a v1 campaign never enters the catalog. A resource's type never changes, so a deletion
+keeps the type the catalog knew (a Connect delete record cannot tell a journey).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from contracts import (
     CatalogEntryChange,
     CatalogEntryChanged,
     PinpointResourceResolved,
+    Platform,
     ResolvedResource,
     ResourceType,
     derived_event_id,
@@ -30,6 +38,7 @@ _COMPARED_FIELDS = tuple(name for name in CatalogEntry.model_fields if name != "
 # Fields a deletion keeps from the stored entry when the resolver no longer knew them.
 _KEPT_ON_DELETE = (
     "name",
+    "domain_name",
     "segment_id",
     "event_name",
     "state",
@@ -60,10 +69,13 @@ class Outcome(StrEnum):
     STALE = "stale"  # older than what the catalog holds
     DUPLICATE = "duplicate"  # this very resolution was applied before
     REPUBLISHED = "republished"  # a duplicate whose announcement had not gone out yet
+    UNCONFIRMED = "unconfirmed"  # not known to be ours, and not in the catalog: ignored
 
 
 class CatalogStore(Protocol):
-    def get(self, resource_type: ResourceType, resource_id: str) -> StoredEntry | None: ...
+    def get(
+        self, resource_type: ResourceType, resource_id: str, platform: Platform = Platform.PINPOINT
+    ) -> StoredEntry | None: ...
 
     def put(self, stored: StoredEntry, expected: StoredEntry | None) -> bool:
         """Write `stored` if the row is still `expected` (absent when None); False if not."""
@@ -82,10 +94,16 @@ class ConcurrentUpdateError(RuntimeError):
 
 
 def entry_from(resolved: ResolvedResource, before: CatalogEntry | None) -> CatalogEntry:
+    resource_type = resolved.resource_type
+    if resolved.deleted and before is not None:
+        resource_type = before.type
     entry = CatalogEntry(
         id=resolved.resource_id,
-        type=resolved.resource_type,
+        type=resource_type,
+        platform=resolved.platform,
         application_id=resolved.application_id,
+        domain_name=resolved.domain_name,
+        connect_instance_id=resolved.connect_instance_id,
         name=resolved.name,
         deleted=resolved.deleted,
         segment_id=resolved.segment_id,
@@ -137,6 +155,8 @@ def decide(stored: StoredEntry | None, event: PinpointResourceResolved) -> Decis
             return Decision(Outcome.DUPLICATE)
         if incoming_key < stored.order_key:
             return Decision(Outcome.STALE)
+    elif not resolved.scope_confirmed:
+        return Decision(Outcome.UNCONFIRMED)
     before = stored.entry if stored is not None else None
     after = entry_from(resolved, before)
     change = classify(before, after)
@@ -160,7 +180,7 @@ def apply_resolution(
     """Write the resolution if it is the newest, then announce the change it makes."""
     resolved = event.data
     for _ in range(MAX_WRITE_ATTEMPTS):
-        stored = store.get(resolved.resource_type, resolved.resource_id)
+        stored = store.get(resolved.resource_type, resolved.resource_id, resolved.platform)
         decision = decide(stored, event)
         if decision.outcome is Outcome.REPUBLISHED and stored is not None:
             _announce(stored, store, publish)

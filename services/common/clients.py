@@ -88,3 +88,7 @@ class AwsClients:
 
     def xray(self) -> XRayClient:
         return self._client("xray")  # type: ignore[no-any-return]
+
+    def connect_campaigns(self) -> Any:
+        """Amazon Connect outbound campaigns v2 (no type stubs are installed for it)."""
+        return self._client("connectcampaignsv2")

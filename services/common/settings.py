@@ -11,7 +11,9 @@ import os
 from collections.abc import Mapping
 from typing import Any, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from contracts import ConnectInstanceId, DomainName
 
 SettingsT = TypeVar("SettingsT", bound="ServiceSettings")
 
@@ -54,3 +56,24 @@ def load_settings(model: type[SettingsT], environ: Mapping[str, str] | None = No
         raise SettingsError(
             f"{model.__name__} cannot be read from the environment: " + "; ".join(problems)
         ) from None
+
+
+class ConnectCatalogSettings(ServiceSettings):
+    """The Amazon Connect scope a catalog service watches (the template's
+    CustomerProfilesDomainName and ConnectInstanceId); unset or empty: that part is off."""
+
+    customer_profiles_domain_name: DomainName | None = Field(
+        default=None, alias="CUSTOMER_PROFILES_DOMAIN_NAME"
+    )
+    connect_instance_id: ConnectInstanceId | None = Field(default=None, alias="CONNECT_INSTANCE_ID")
+
+    @field_validator("customer_profiles_domain_name", "connect_instance_id", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def connect_active(self) -> bool:
+        return (
+            self.customer_profiles_domain_name is not None or self.connect_instance_id is not None
+        )

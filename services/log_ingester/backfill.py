@@ -1,11 +1,13 @@
 """Backfill: what the target lists now becomes catalog changes, one page per invocation.
 
 A request without ``page`` fans out: one continuation CatalogBackfillRequested per
-(monitored scope, listing the target pages over). A request with ``page`` lists that one
-page, emits one change per listed resource (the target reads each item: see its catalog
-adapter) and, if the target returned a NextToken, one continuation for the next page, so
-every invocation does one bounded call. Events derive their ids from the request's event
-id and the resource (or the page), so a redelivered request publishes the same ids.
+(monitored scope, listing the target pages over), as the active targets say
+(``first_pages``: Pinpoint projects, the Connect instance and domain). A request with
+``page`` lists that one page, emits one change per listed resource (the target reads each
+item: see its catalog adapter) and, if the target returned a NextToken, one continuation
+for the next page, so every invocation does one bounded call. Events derive their ids from
+the request's event id and the resource (or the page), so a redelivered request publishes
+the same ids.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from contracts import (
     CatalogBackfillRequested,
     Event,
     PinpointResourceChanged,
-    ResourceType,
+    Platform,
     derived_event_id,
 )
-from services.common.targets.catalog import BackfillCatalog, Reject
+from services.common.targets.catalog import BackfillCatalog, Reject, scope_key
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,7 @@ class ResourcePage:
 class ResourceLister(Protocol):
     """One page of a scope's resources of one listing; None if the scope is gone."""
 
-    def page(
-        self, resource_type: ResourceType, application_id: str, token: str | None, page_size: int
-    ) -> ResourcePage | None: ...
+    def page(self, page: BackfillPage, page_size: int) -> ResourcePage | None: ...
 
 
 @dataclass
@@ -69,23 +69,18 @@ def run_backfill(
     report = BackfillReport()
     page = request.data.page
     if page is None:
-        asked = request.data.application_ids or list(monitored)
-        projects = [app for app in dict.fromkeys(asked) if app in monitored]
-        report.ignored_projects = [app for app in dict.fromkeys(asked) if app not in monitored]
-        listings = catalog.listings(request.data.resource_types)
-        events: list[Event] = [
-            _continuation(request, BackfillPage(application_id=app, resource_type=kind))
-            for app in projects
-            for kind in listings
-        ]
+        fan_out = catalog.first_pages(request.data, monitored)
+        report.ignored_projects = fan_out.ignored
+        events: list[Event] = [_continuation(request, first) for first in fan_out.pages]
         report.continuations = len(events)
         return BackfillOutcome(events, report)
-    if page.application_id not in monitored:
-        report.ignored_projects = [page.application_id]
+    scope = scope_key(page, page.resource_type)
+    if scope not in monitored:
+        report.ignored_projects = [scope]
         return BackfillOutcome([], report)
-    listed = lister.page(page.resource_type, page.application_id, page.token, page_size)
+    listed = lister.page(page, page_size)
     if listed is None:
-        report.missing_project = page.application_id
+        report.missing_project = scope
         return BackfillOutcome([], report)
     report.pages_read = 1
     report.items = len(listed.items)
@@ -103,7 +98,7 @@ def run_backfill(
                 event_id=derived_event_id(
                     request.metadata.event_id,
                     outcome.resource_type.value,
-                    outcome.application_id,
+                    *_scope_parts(outcome.platform, scope),
                     outcome.resource_id,
                 ),
                 occurred_at=outcome.event_time,
@@ -113,11 +108,7 @@ def run_backfill(
         if listed.next_token == page.token:
             report.repeated_token = True
         else:
-            next_page = BackfillPage(
-                application_id=page.application_id,
-                resource_type=page.resource_type,
-                token=listed.next_token,
-            )
+            next_page = page.model_copy(update={"token": listed.next_token})
             events.append(_continuation(request, next_page))
             report.continuations = 1
     return BackfillOutcome(events, report)
@@ -129,7 +120,7 @@ def _continuation(
     event_id = derived_event_id(
         request.metadata.event_id,
         "backfill-page",
-        page.application_id,
+        *_scope_parts(page.platform, scope_key(page, page.resource_type)),
         page.resource_type.value,
         page.token or "",
     )
@@ -141,3 +132,9 @@ def _continuation(
         occurred_at=request.metadata.occurred_at,
         producer=PinpointResourceChanged.producer_name(),
     )
+
+
+def _scope_parts(platform: Platform, scope: str) -> tuple[str, ...]:
+    """What tells a scope apart in derived ids: a Pinpoint project id alone, as it always
+    was (ids of Pinpoint backfills do not change), else the platform and the scope key."""
+    return (scope,) if platform is Platform.PINPOINT else (platform.value, scope)

@@ -4,12 +4,13 @@ Pure: no AWS, no logging. It reads a binary stream (an S3 body, a file) chunk by
 decompresses each chunk, and keeps only the bytes of the record being read: memory does
 not grow with the file's size.
 
-Pre-filter: a trail logs the writes of every service, and only the target's matter to the
-caller. A record whose bytes do not contain ``must_contain`` (the target's eventSource, such
-as ``pinpoint.amazonaws.com``) is counted in ``records_filtered`` and skipped without being
-parsed; only the others are decoded with ``json.loads``. It is a fast negative only: a
-record that passes may belong to another service that names the target in its parameters,
-so callers still check ``eventSource``. Without ``must_contain`` every record is parsed.
+Pre-filter: a trail logs the writes of every service, and only the targets' matter to the
+caller. A record whose bytes contain none of ``must_contain`` (the active targets' event
+sources, such as ``pinpoint.amazonaws.com``; one string or several) is counted in
+``records_filtered`` and skipped without being parsed; only the others are decoded with
+``json.loads``. It is a fast negative only: a record that passes may belong to another
+service that names a target in its parameters, so callers still check ``eventSource``.
+Without ``must_contain`` every record is parsed.
 
 Finding records, two ways:
 
@@ -57,7 +58,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -150,7 +151,7 @@ class _Window:
     held outside moves back by the amount it returns.
     """
 
-    def __init__(self, chunks: Iterator[bytes], needle: bytes) -> None:
+    def __init__(self, chunks: Iterator[bytes], needle: _Needle) -> None:
         self.data = b""
         self.pos = 0
         self._chunks = chunks
@@ -195,13 +196,35 @@ class _Window:
         if self._needle_at is not None and self._needle_at >= start:
             return self._needle_at
         begin = start if self._needle_at is not None else max(start, self._resume)
-        found = self.data.find(self._needle, begin)
+        found = self._needle.find(self.data, begin, len(self.data))
         if found < 0:
             self._needle_at = None
-            self._resume = max(len(self.data) - len(self._needle) + 1, 0)
+            self._resume = max(len(self.data) - self._needle.longest + 1, 0)
         else:
             self._needle_at = found
         return found
+
+
+class _Needle:
+    """What the pre-filter looks for: one byte string (``bytes.find``, the fast case) or any
+    of several (one regular expression of the alternatives, so each byte is still searched
+    once)."""
+
+    def __init__(self, needles: Sequence[str]) -> None:
+        encoded = [needle.encode("utf-8") for needle in dict.fromkeys(needles)]
+        self.longest = max(len(needle) for needle in encoded)
+        self._one = encoded[0] if len(encoded) == 1 else None
+        self._any = (
+            None if self._one is not None else re.compile(b"|".join(map(re.escape, encoded)))
+        )
+
+    def find(self, data: bytes, start: int, end: int) -> int:
+        """The first position in [start, end) where a needle begins (whole), or -1."""
+        if self._one is not None:
+            return data.find(self._one, start, end)
+        assert self._any is not None  # noqa: S101 - one of the two is set
+        found = self._any.search(data, start, end)
+        return -1 if found is None else found.start()
 
 
 class CloudTrailLogReader:
@@ -217,7 +240,7 @@ class CloudTrailLogReader:
         self,
         source: Readable,
         *,
-        must_contain: str | None = None,
+        must_contain: str | Sequence[str] | None = None,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         max_record_bytes: int = MAX_RECORD_BYTES,
         fast: bool = True,
@@ -225,7 +248,9 @@ class CloudTrailLogReader:
         if chunk_bytes < 1 or max_record_bytes < 1:
             raise ValueError("chunk_bytes and max_record_bytes must be positive")
         self._source = source
-        self._needle = must_contain.encode("utf-8") if must_contain else None
+        needles = [must_contain] if isinstance(must_contain, str) else list(must_contain or ())
+        needles = [needle for needle in needles if needle]
+        self._needle = _Needle(needles) if needles else None
         self._chunk_bytes = chunk_bytes
         self._max_record_bytes = max_record_bytes
         self._fast = fast
@@ -235,7 +260,7 @@ class CloudTrailLogReader:
         self._separator: bytes | None = None  # what separates them, learned from the first two
 
     def __iter__(self) -> Iterator[LogRecord]:
-        window = _Window(gunzip(self._source, self._chunk_bytes), self._needle or b"")
+        window = _Window(gunzip(self._source, self._chunk_bytes), self._needle or _Needle([""]))
         self._read_head(window)
         at = window.next_byte()
         if at is None:
@@ -323,7 +348,7 @@ class CloudTrailLogReader:
         window.pos = found if ended else found + lead
         if oversized:
             return LogRecord(index, None, "too_large"), ended
-        if self._needle is not None and window.data.find(self._needle, start, found) < 0:
+        if self._needle is not None and self._needle.find(window.data, start, found) < 0:
             self.records_filtered += 1
             return None, ended
         return LogRecord(index, None, "invalid_json"), ended
@@ -332,7 +357,7 @@ class CloudTrailLogReader:
         """Count the element [start, end); the record, or None when the pre-filter drops it."""
         index = self.records_seen
         self.records_seen += 1
-        if self._needle is not None and data.find(self._needle, start, end) < 0:
+        if self._needle is not None and self._needle.find(data, start, end) < 0:
             self.records_filtered += 1
             return None
         return _decode(index, data[start:end])

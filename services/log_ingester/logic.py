@@ -4,8 +4,8 @@ Three inputs, one output; a module per use case:
 
 1. **A CloudTrail log file** (S3 "Object Created"), here. Only keys with ``/CloudTrail/``
    that end in ``.json.gz`` are log files; digests and anything else are skipped and
-   counted. The file is streamed (``cloudtrail_reader``, pre-filtered on the target's
-   eventSource): memory holds one chunk and the resource changes found, never the file.
+   counted. The file is streamed (``cloudtrail_reader``, pre-filtered on the active targets'
+   eventSources): memory holds one chunk and the resource changes found, never the file.
    Each record is read by ``records``, and the records of one resource become one change
    (``coalescing``).
 2. **An "AWS API Call via CloudTrail" event**, here: one record, seconds after the call.
@@ -95,7 +95,9 @@ class LogFiles(Protocol):
 class LogReader(Protocol):
     """Builds the streaming reader of one file, pre-filtering on `must_contain`."""
 
-    def __call__(self, source: Readable, /, *, must_contain: str | None) -> CloudTrailLogReader: ...
+    def __call__(
+        self, source: Readable, /, *, must_contain: str | Sequence[str] | None
+    ) -> CloudTrailLogReader: ...
 
 
 # ---------------------------------------------------------------------- inputs
@@ -129,7 +131,7 @@ def ingest_log_file(
         return Ingested([], report, FileStatus.MISSING)
     watched = frozenset(monitored)
     changes = Coalescer()
-    records = reader(stream, must_contain=catalog.event_source)
+    records = reader(stream, must_contain=sorted(catalog.event_sources))
     try:
         for item in records:
             if item.data is None:

@@ -51,7 +51,7 @@ def change_from_raw(
 ) -> ResourceChange | Skip | Rejection:
     """The change one decoded record reports, why it is skipped, or why it is bad."""
     source = raw.get("eventSource")
-    if isinstance(source, str) and source != catalog.event_source:
+    if isinstance(source, str) and source not in catalog.event_sources:
         return Skip.OTHER_SERVICE  # decided before validation: other services' shapes vary
     name = safe_text(raw.get("eventName"))
     event_id = safe_text(raw.get("eventID"))
@@ -83,7 +83,7 @@ def change_from_record(  # noqa: PLR0911 - a decision table reads best as early 
     catalog: CloudTrailCatalog,
 ) -> ResourceChange | Skip | Rejection:
     """The change a validated record reports, why it is skipped, or why it is bad."""
-    if record.event_source != catalog.event_source:
+    if record.event_source not in catalog.event_sources:
         return Skip.OTHER_SERVICE
     if record.error_code is not None:
         return Skip.FAILED_CALL
@@ -103,7 +103,7 @@ def change_from_record(  # noqa: PLR0911 - a decision table reads best as early 
     try:
         return ResourceChange(
             resource_type=subject.resource_type,
-            application_id=subject.scope,
+            **subject.scope._asdict(),
             resource_id=subject.resource_id,
             action=subject.action,
             event_time=record.event_time,
@@ -111,6 +111,7 @@ def change_from_record(  # noqa: PLR0911 - a decision table reads best as early 
             operation=record.event_name,
             origin=origin,
             known=subject.known,
+            scope_confirmed=subject.scope_confirmed,
         )
     except ValidationError as error:  # e.g. an eventID longer than a label may be
         fields = sorted({str(problem["loc"][0]) for problem in error.errors() if problem["loc"]})

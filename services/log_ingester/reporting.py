@@ -13,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from contracts import CatalogBackfillRequested
 from services.common.observability import logger, metrics
+from services.common.targets.catalog import scope_key
 from services.log_ingester.backfill import BackfillReport
 from services.log_ingester.logic import FileStatus, Ingested, IngestReport
 
@@ -78,7 +79,8 @@ def report_backfill(
     context = {"correlation_id": request.metadata.correlation_id}
     if request.data.page is not None:
         context |= {
-            "application_id": request.data.page.application_id,
+            "platform": request.data.page.platform.value,
+            "scope": scope_key(request.data.page, request.data.page.resource_type),
             "resource_type": request.data.page.resource_type.value,
         }
     metrics.add_metric(name="BackfillPagesRead", unit=MetricUnit.Count, value=report.pages_read)

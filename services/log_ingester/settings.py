@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from contracts import PinpointId
-from services.common.settings import ServiceSettings
+from services.common.settings import ConnectCatalogSettings, comma_separated
 
 
-def _comma_separated(value: Any) -> Any:
-    """ "a, b,,a" -> ("a", "b"): blanks dropped, order kept, repeats once."""
-    if isinstance(value, str):
-        return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
-    return value
-
-
-class Settings(ServiceSettings):
+class Settings(ConnectCatalogSettings):
     # The first id is the default import target (the template's PinpointProjectId); every
-    # listed project is cataloged.
-    monitored_project_ids: Annotated[tuple[PinpointId, ...], BeforeValidator(_comma_separated)] = (
-        Field(alias="MONITORED_PROJECT_IDS", min_length=1)
+    # listed project is cataloged. Empty: the Pinpoint target is off.
+    monitored_project_ids: Annotated[tuple[PinpointId, ...], BeforeValidator(comma_separated)] = (
+        Field(default=(), alias="MONITORED_PROJECT_IDS")
     )
     # Items per Pinpoint list call in a backfill: one page per invocation.
     backfill_page_size: int = Field(default=100, alias="BACKFILL_PAGE_SIZE", ge=1, le=1000)
 
+    @model_validator(mode="after")
+    def _a_target_is_active(self) -> Settings:
+        if not self.monitored_project_ids and not self.connect_active:
+            raise ValueError(
+                "no target to catalog: set MONITORED_PROJECT_IDS (Pinpoint) or "
+                "CUSTOMER_PROFILES_DOMAIN_NAME / CONNECT_INSTANCE_ID (Amazon Connect)"
+            )
+        return self
+
     @property
-    def default_project_id(self) -> str:
-        return self.monitored_project_ids[0]
+    def default_project_id(self) -> str | None:
+        return self.monitored_project_ids[0] if self.monitored_project_ids else None

@@ -8,6 +8,8 @@ once the system has gone quiet, in shuffled order. Both pipelines then run under
 - catalog: Pinpoint writes -> CloudTrail API-call events and log files -> log-ingester ->
   name-resolver -> catalog-writer. The two catalog tables must end exactly as in a run
   where every message was delivered once, and no change may be announced twice.
+- catalog on Amazon Connect: outbound campaigns v2 and segment definitions, the same
+  path and the same claims (the tables as the writes left them, one announcement each).
 - segmentation: SegmentQueryRequested -> validator -> runner -> Athena -> runner ->
   importer -> Pinpoint import job -> notifier -> SNS. One import job per run, one SNS
   message per run, the same endpoints.
@@ -27,7 +29,12 @@ import pytest
 
 from infra.local import LocalCloud
 from infra.local.clock import VirtualClock
-from infra.local.cloud import athena_emulator
+from infra.local.cloud import (
+    athena_emulator,
+    connect_campaigns_emulator,
+    customer_profiles_emulator,
+)
+from tests.fixtures.connect import journey_campaign, managed_campaign, segment_definition
 from tests.fixtures.pinpoint_resources import create_campaign, create_segment, rename_segment
 from tests.reliability.pipelines import (
     CATALOG_FUNCTIONS,
@@ -383,3 +390,68 @@ def test_segment_runs_import_and_notify_once_when_every_message_comes_twice(lake
 @pytest.mark.parametrize("seed", list(SLOW_SEEDS))
 def test_segment_runs_import_and_notify_once_for_other_shuffles(lake: Path, seed: int) -> None:
     _check_segmentation(lake, seed)
+
+
+# --------------------------------------------------------------------------- Connect catalog
+
+
+def test_connect_catalog_is_right_when_every_message_comes_twice_late_and_shuffled() -> None:
+    """The Connect side of the catalog (outbound campaigns v2, segment definitions) under
+    the same redelivery: the tables end as the writes left them, each change announced
+    once, nothing dead-lettered."""
+    emulators = (seeded_pinpoint, customer_profiles_emulator, connect_campaigns_emulator)
+    with LocalCloud(cloudtrail=True, clock=VirtualClock(START), emulators=emulators) as cloud:
+        only_pipeline(cloud, CATALOG_FUNCTIONS)
+        redeliver(cloud, FAST_SEED)
+        watch = cloud.subscribe("catalog", {"detail-type": ["CatalogEntryChanged"]})
+        cloud.run_until_idle()
+        domain = cloud.outputs["CustomerProfilesDomainName"]
+        instance = cloud.outputs["ConnectInstanceId"]
+        profiles, campaigns = boto3.client("customer-profiles"), boto3.client("connectcampaignsv2")
+        _next_phase(cloud, 1)
+        gold = segment_definition(profiles, "gold", "Gold", domain=domain)
+        brief = segment_definition(profiles, "brief", "Brief", domain=domain)
+        campaign = managed_campaign(campaigns, "Winback", gold, instance, domain)
+        journey = journey_campaign(campaigns, "Welcome", instance)
+        cloud.run_until_idle()
+        _next_phase(cloud, 2)
+        campaigns.update_campaign_name(id=campaign, name="Winback series")
+        campaigns.start_campaign(id=journey)
+        profiles.delete_segment_definition(DomainName=domain, SegmentDefinitionName=brief)
+        cloud.run_until_idle()
+        _next_phase(cloud, 3)
+        campaigns.delete_campaign(id=journey)
+        cloud.run_until_idle()
+
+        rows = {
+            row["id"]: row
+            for output in ("CampaignJourneyTableName", "SegmentTableName")
+            for row in scan(cloud, output)
+        }
+        state = {
+            key: (row.get("type", "segment"), row["name"], row["deleted"], row.get("segment_id"))
+            for key, row in rows.items()
+        }
+        assert state == {
+            "connect:gold": ("segment", "Gold", False, None),
+            "connect:brief": ("segment", "Brief", True, None),
+            f"connect:{campaign}": ("campaign", "Winback series", False, "gold"),
+            f"connect:{journey}": ("journey", "Welcome", True, None),
+        }
+        announced = Counter(
+            (event["detail"]["data"]["after"]["id"], event["detail"]["data"]["change"])
+            for event in watch.received()
+        )
+        assert announced == Counter(
+            {
+                ("gold", "created"): 1,
+                ("brief", "created"): 1,
+                ("brief", "deleted"): 1,
+                (campaign, "created"): 1,
+                (campaign, "renamed"): 1,
+                (journey, "created"): 1,
+                (journey, "updated"): 1,
+                (journey, "deleted"): 1,
+            }
+        )
+        assert no_dead_letters(cloud)

@@ -53,10 +53,12 @@ SCENARIOS: dict[str, dict[str, str]] = {
         "AdditionalProjectIds": ",".join(f"{n:x}" * 32 for n in range(1, LIST_SLOTS + 1)),
         "AllowedDatabases": ",".join(f"db_{n}" for n in range(LIST_SLOTS)),
     },
-    # Both targets side by side: Connect's grants appear only when its domain is named.
+    # Both targets side by side: Connect's grants appear only when its domain and instance
+    # are named; the default target is Connect.
     "connect": {
         "PinpointProjectId": PRIMARY_PROJECT,
         "CustomerProfilesDomainName": "lake-profiles",
+        "ConnectInstanceId": "8f2e3a1c-0d4b-4b7e-9c55-3f1a2b6c7d8e",
         "DefaultTarget": "connect",
     },
 }
@@ -262,6 +264,10 @@ def owned_resources(model: StackModel) -> dict[str, Owned]:
     if domain:
         domain_arn = arn(model, "profile", f"domains/{domain}")
         owned[domain_arn] = Owned(f"Customer Profiles domain {domain}")
+    if model.parameter("ConnectInstanceId"):
+        # Campaign ARNs name no instance: the account's campaigns in the region, at most.
+        campaigns = arn(model, "connect-campaigns", "campaign/*")
+        owned[campaigns] = Owned("outbound campaigns", exact=True)
     owned[arn(model, "glue", "catalog")] = Owned("Glue catalog", exact=True)
     for database in readable_databases(model):
         owned[arn(model, "glue", f"database/{database}")] = Owned(database, exact=True)
@@ -435,7 +441,17 @@ def test_the_importer_alone_may_run_upload_jobs_in_the_named_domain_only() -> No
     importer_role = function_roles(model)["ImporterFunction"]
     domain = arn(model, "profile", "domains/lake-profiles")
 
-    assert list(grants) == [importer_role]
+    # The catalog's services read segment definitions; only the importer writes anything.
+    writers = [
+        role
+        for role, statements in grants.items()
+        for located in statements
+        if any(
+            not action.lower().startswith(("profile:get", "profile:list"))
+            for action in located.actions
+        )
+    ]
+    assert writers == [importer_role]
     (statement,) = grants[importer_role]
     assert sorted(statement.actions) == [
         "profile:CreateSegmentDefinition",
@@ -1021,3 +1037,37 @@ def test_every_function_logs_to_a_group_with_retention(scenario: str, function_i
 @pytest.mark.parametrize(("scenario", "group_id"), cases("AWS::Logs::LogGroup", ("defaults",)))
 def test_every_log_group_has_retention(scenario: str, group_id: str) -> None:
     assert stack(scenario).properties(group_id).get("RetentionInDays"), f"{group_id}: no retention"
+
+
+# --------------------------------------------------------------------------- Amazon Connect
+
+
+def _connect_grants(model: StackModel, role_id: str) -> dict[str, set[str]]:
+    grants: dict[str, set[str]] = {}
+    for located in allow_statements(model, role_id):
+        for action in located.actions:
+            if action.startswith(("connect-campaigns:", "profile:")):
+                grants.setdefault(action, set()).update(located.resources)
+    return grants
+
+
+def test_connect_reads_are_granted_only_when_named_and_only_on_its_scope() -> None:
+    roles = function_roles(stack("connect"))
+    connect = stack("connect")
+    domain = arn(connect, "profile", "domains/lake-profiles")
+    campaigns = {arn(connect, "connect-campaigns", "campaign/*")}
+    segments = {domain, f"{domain}/segment-definitions/*"}
+    assert _connect_grants(connect, roles["LogIngesterFunction"]) == {
+        "connect-campaigns:ListCampaigns": campaigns,
+        "profile:ListSegmentDefinitions": segments,
+    }
+    assert _connect_grants(connect, roles["NameResolverFunction"]) == {
+        "connect-campaigns:DescribeCampaign": campaigns,
+        "connect-campaigns:GetCampaignState": campaigns,
+        "profile:GetSegmentDefinition": segments,
+    }
+    defaults = stack("defaults")
+    for function_id in ("LogIngesterFunction", "NameResolverFunction"):
+        assert _connect_grants(defaults, function_roles(defaults)[function_id]) == {}
+    rules = set(of_type(defaults, "AWS::Events::Rule"))
+    assert not rules & {"LogIngesterCampaignsApiCallRule", "LogIngesterProfilesApiCallRule"}

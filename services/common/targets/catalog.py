@@ -14,9 +14,15 @@ can read the same thing two ways:
   listed item stands for.
 
 A *scope* is where a target keeps resources: a Pinpoint project (application id); for
-Amazon Connect, a Customer Profiles domain with a Connect instance. Resource types are the
-catalog's own (campaign, journey, segment): Connect's outbound campaigns of type MANAGED
-read as campaigns, JOURNEY as journeys, segment definitions as segments.
+Amazon Connect, a Connect instance (its outbound campaigns) and a Customer Profiles domain
+(its segment definitions). Resource types are the catalog's own (campaign, journey,
+segment): Connect's outbound campaigns of type MANAGED read as campaigns, JOURNEY as
+journeys, segment definitions as segments. A *scope key* (`scope_key`) names one scope as a
+string, distinct across platforms: a Pinpoint project id, ``instance/<id>``,
+``domains/<name>`` (the resource parts of their ARNs); `monitored` is a set of them.
+
+Several targets can be active in one stack: `TargetCatalogs` is the port over all of them,
+routing each record by its eventSource and each backfill page by its platform.
 
 Nothing here calls AWS or logs: the services keep their boto3 adapters and their reporting.
 """
@@ -24,15 +30,17 @@ Nothing here calls AWS or logs: the services keep their boto3 adapters and their
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
 from contracts import (
     BackfillPage,
+    BackfillRequest,
     ChangeAction,
     CloudTrailRecord,
     KnownAttributes,
+    Platform,
     ResourceChange,
     ResourceType,
 )
@@ -46,6 +54,7 @@ class Skip(StrEnum):
     UNHANDLED_OPERATION = "unhandled_operation"
     UNMONITORED_APPLICATION = "unmonitored_application"  # the scope is not monitored
     IMPORT_WITHOUT_SEGMENT = "import_without_segment"
+    OTHER_API_VERSION = "other_api_version"  # outbound campaigns v1 (same eventSource as v2)
 
 
 class Reject(StrEnum):
@@ -75,17 +84,56 @@ class Rejection:
     fields: tuple[str, ...] = ()
 
 
+class Scope(NamedTuple):
+    """Where a resource lives, as the contracts' scope fields (`ResourceChange` and on)."""
+
+    platform: Platform
+    application_id: str | None = None
+    domain_name: str | None = None
+    connect_instance_id: str | None = None
+
+
+class _Scoped(Protocol):
+    @property
+    def platform(self) -> Platform: ...
+    @property
+    def application_id(self) -> str | None: ...
+    @property
+    def domain_name(self) -> str | None: ...
+    @property
+    def connect_instance_id(self) -> str | None: ...
+
+
+def scope_key(item: _Scoped, resource_type: ResourceType) -> str:
+    """The key of the scope a resource of `resource_type` lives in (module docstring)."""
+    if item.platform is Platform.PINPOINT:
+        return str(item.application_id)
+    if resource_type is ResourceType.SEGMENT:
+        return domain_key(str(item.domain_name))
+    return instance_key(str(item.connect_instance_id))
+
+
+def domain_key(domain_name: str) -> str:
+    return f"domains/{domain_name}"
+
+
+def instance_key(instance_id: str) -> str:
+    return f"instance/{instance_id}"
+
+
 class RecordSubject(NamedTuple):
     """What one catalog record is about, and what it shows of the resource (never a name).
 
     A named tuple, not a frozen dataclass: one is built per target record of every log
-    file, and a tuple is built several times faster."""
+    file, and a tuple is built several times faster. `scope_confirmed` is False when the
+    record does not name the scope (the target assumed the stack's own)."""
 
-    scope: str
+    scope: Scope
     resource_type: ResourceType
     action: ChangeAction
     resource_id: str
     known: KnownAttributes
+    scope_confirmed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +145,16 @@ class CatalogFields:
     known: KnownAttributes
     name: str | None = None
     deleted: bool = False  # the body says the resource is gone (a DELETED campaign status)
+    home: str | None = None  # the scope key the body names, where it names one
+    resource_type: ResourceType | None = None  # the type the body names (Connect's MANAGED/JOURNEY)
 
 
 class CloudTrailCatalog(Protocol):
     """Which CloudTrail records are the target's catalog changes, and how one reads."""
 
     @property
-    def event_source(self) -> str:
-        """The records' eventSource; also the bytes a log file reader pre-filters on."""
+    def event_sources(self) -> frozenset[str]:
+        """The records' eventSources; also the bytes a log file reader pre-filters on."""
         ...
 
     @property
@@ -136,11 +186,19 @@ class ResourceReader(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class FanOut:
+    """The first pages a backfill request calls for, and the scopes it asked for in vain."""
+
+    pages: list[BackfillPage] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # asked for, not monitored
+
+
 class BackfillCatalog(Protocol):
     """What a backfill lists, and how a listed item becomes a change."""
 
-    def listings(self, resource_types: Sequence[ResourceType]) -> tuple[ResourceType, ...]:
-        """The listings to page over in each scope to cover `resource_types`, in order."""
+    def first_pages(self, request: BackfillRequest, monitored: Sequence[str]) -> FanOut:
+        """The listings to page over to answer `request` in the `monitored` scopes."""
         ...
 
     def backfill_change(self, page: BackfillPage, item: Any) -> ResourceChange | Reject:
@@ -148,5 +206,56 @@ class BackfillCatalog(Protocol):
         ...
 
 
-class TargetCatalog(CloudTrailCatalog, ResourceReader, BackfillCatalog, Protocol):
+class IngestCatalog(CloudTrailCatalog, BackfillCatalog, Protocol):
+    """What the log-ingester asks of the stack's targets."""
+
+
+class TargetCatalog(IngestCatalog, ResourceReader, Protocol):
     """Everything the catalog side asks of one target."""
+
+    @property
+    def platform(self) -> Platform: ...
+
+
+class TargetCatalogs:
+    """The stack's active targets as one `IngestCatalog`: records go to the target of their
+    eventSource, backfill pages to the target of their platform."""
+
+    def __init__(self, *targets: TargetCatalog) -> None:
+        if not targets:
+            raise ValueError("at least one engagement target must be active")
+        self.targets = targets
+        self._by_source = {source: target for target in targets for source in target.event_sources}
+        self._by_platform = {target.platform: target for target in targets}
+        self.event_sources = frozenset(self._by_source)
+        self.handled_operations = frozenset(
+            operation for target in targets for operation in target.handled_operations
+        )
+
+    def target(self, platform: Platform) -> TargetCatalog | None:
+        return self._by_platform.get(platform)
+
+    def read_record(
+        self, record: CloudTrailRecord, monitored: Collection[str]
+    ) -> RecordSubject | Skip | Rejection:
+        target = self._by_source.get(record.event_source)
+        if target is None:
+            return Skip.OTHER_SERVICE
+        if record.event_name not in target.handled_operations:
+            return Skip.UNHANDLED_OPERATION
+        return target.read_record(record, monitored)
+
+    def first_pages(self, request: BackfillRequest, monitored: Sequence[str]) -> FanOut:
+        fan_out = FanOut()
+        for target in self.targets:
+            if request.platforms is None or target.platform in request.platforms:
+                part = target.first_pages(request, monitored)
+                fan_out.pages.extend(part.pages)
+                fan_out.ignored.extend(part.ignored)
+        return fan_out
+
+    def backfill_change(self, page: BackfillPage, item: Any) -> ResourceChange | Reject:
+        target = self._by_platform.get(page.platform)
+        if target is None:
+            return Reject.INVALID_APPLICATION_ID  # a page of a target this stack does not run
+        return target.backfill_change(page, item)

@@ -4,23 +4,42 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contracts import ResourceType
+from contracts import Platform, ResourceType
+from services.catalog_writer.adapters import catalog_key
 from services.catalog_writer.logic import StoredEntry
+
+_TABLES = {
+    ResourceType.CAMPAIGN: "campaigns-journeys",
+    ResourceType.JOURNEY: "campaigns-journeys",
+    ResourceType.SEGMENT: "segments",
+}
 
 
 class FakeCatalogStore:
+    """Rows by (table, key): campaigns and journeys share a table, as in DynamoDB, and a
+    Connect entry's key is its platform's (the adapter's `catalog_key`)."""
+
     def __init__(self) -> None:
-        self.rows: dict[tuple[ResourceType, str], StoredEntry] = {}
+        self.rows: dict[tuple[str, str], StoredEntry] = {}
         self.lost_races = 0  # writes to refuse as if another writer had won
 
-    def get(self, resource_type: ResourceType, resource_id: str) -> StoredEntry | None:
-        return self.rows.get((resource_type, resource_id))
+    def get(
+        self, resource_type: ResourceType, resource_id: str, platform: Platform = Platform.PINPOINT
+    ) -> StoredEntry | None:
+        return self.rows.get((_TABLES[resource_type], catalog_key(platform, resource_id)))
+
+    def row(
+        self, resource_type: ResourceType, resource_id: str, platform: Platform = Platform.PINPOINT
+    ) -> StoredEntry:
+        stored = self.get(resource_type, resource_id, platform)
+        assert stored is not None
+        return stored
 
     def put(self, stored: StoredEntry, expected: StoredEntry | None) -> bool:
         if self.lost_races:
             self.lost_races -= 1
             return False
-        key = (stored.entry.type, stored.entry.id)
+        key = (_TABLES[stored.entry.type], catalog_key(stored.entry.platform, stored.entry.id))
         current = self.rows.get(key)
         if (current is None) != (expected is None):
             return False
@@ -30,7 +49,7 @@ class FakeCatalogStore:
         return True
 
     def mark_published(self, stored: StoredEntry) -> None:
-        key = (stored.entry.type, stored.entry.id)
+        key = (_TABLES[stored.entry.type], catalog_key(stored.entry.platform, stored.entry.id))
         current = self.rows.get(key)
         if current is not None and current.source_event_id == stored.source_event_id:
             self.rows[key] = replace(current, pending_event=None)

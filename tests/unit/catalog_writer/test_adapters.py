@@ -69,6 +69,7 @@ def test_segment_items_live_in_the_segment_table(dynamodb: Any, store: DynamoCat
     item = dynamodb.get_item(TableName="segments", Key={"id": {"S": SEGMENT}})["Item"]
     assert {name: next(iter(v.values())) for name, v in item.items()} == {
         "id": SEGMENT,
+        "platform": "pinpoint",
         "deleted": False,
         "name": "Clicked",
         "application_id": APP,

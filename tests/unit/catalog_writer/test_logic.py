@@ -84,7 +84,7 @@ def test_a_new_resource_is_created_and_announced(
     assert change.data.after.name == "Winback"
     assert change.metadata.causation_id == event.metadata.event_id
     assert change.metadata.correlation_id == "change-1"
-    assert store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)].pending_event is None
+    assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).pending_event is None
 
 
 def test_changes_are_classified(store: FakeCatalogStore, announce: Announcements) -> None:
@@ -113,7 +113,7 @@ def test_a_deletion_keeps_what_the_catalog_knew(
     apply_resolution(resolved(0, event_name="_email.click"), store, announce)
     apply_resolution(resolved(5, deleted=True, name=None, segment_id=None), store, announce)
 
-    row = store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)].entry
+    row = store.row(ResourceType.CAMPAIGN, CAMPAIGN).entry
     assert row.deleted is True
     assert row.name == "Winback"
     assert row.segment_id == SEGMENT
@@ -128,7 +128,7 @@ def test_a_resource_deleted_before_it_was_cataloged_is_recorded_deleted(
     (change,) = announce.events
     assert change.data.change is CatalogChange.DELETED
     assert change.data.before is None
-    assert store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)].entry.deleted is True
+    assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).entry.deleted is True
 
 
 def test_an_older_event_never_overwrites_newer_state(
@@ -137,7 +137,7 @@ def test_an_older_event_never_overwrites_newer_state(
     apply_resolution(resolved(10, name="New name"), store, announce)
 
     assert apply_resolution(resolved(5, name="Old name"), store, announce) is Outcome.STALE
-    assert store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)].entry.name == "New name"
+    assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).entry.name == "New name"
     assert announce.kinds == [CatalogChange.CREATED]
 
 
@@ -157,10 +157,10 @@ def test_a_duplicate_changes_nothing_and_announces_nothing(
 ) -> None:
     event = resolved()
     apply_resolution(event, store, announce)
-    row = store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)]
+    row = store.row(ResourceType.CAMPAIGN, CAMPAIGN)
 
     assert apply_resolution(event, store, announce) is Outcome.DUPLICATE
-    assert store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)] == row
+    assert store.row(ResourceType.CAMPAIGN, CAMPAIGN) == row
     assert len(announce.events) == 1
 
 
@@ -170,9 +170,7 @@ def test_a_newer_event_with_nothing_new_moves_the_clock_silently(
     apply_resolution(resolved(0), store, announce)
 
     assert apply_resolution(resolved(3), store, announce) is Outcome.UNCHANGED
-    assert store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)].entry.event_time == T0 + timedelta(
-        minutes=3
-    )
+    assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).entry.event_time == T0 + timedelta(minutes=3)
     assert len(announce.events) == 1
 
 
@@ -184,12 +182,12 @@ def test_an_announcement_lost_to_a_crash_goes_out_on_redelivery(
 
     with pytest.raises(RuntimeError, match="EventBridge is down"):
         apply_resolution(event, store, failing)
-    assert store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)].pending_event is not None
+    assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).pending_event is not None
 
     assert apply_resolution(event, store, failing) is Outcome.REPUBLISHED
     (change,) = failing.events
     assert change.data.change is CatalogChange.CREATED
-    assert store.rows[(ResourceType.CAMPAIGN, CAMPAIGN)].pending_event is None
+    assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).pending_event is None
     assert apply_resolution(event, store, failing) is Outcome.DUPLICATE
 
 
@@ -226,4 +224,4 @@ def test_segments_are_cataloged_with_their_type(
     )
     apply_resolution(event, store, announce)
 
-    assert store.rows[(ResourceType.SEGMENT, SEGMENT)].entry.segment_type is SegmentType.IMPORT
+    assert store.row(ResourceType.SEGMENT, SEGMENT).entry.segment_type is SegmentType.IMPORT

@@ -7,7 +7,8 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from contracts import ResourceType
+from contracts import BackfillPage, ResourceType
+from services.common.targets.catalog import scope_key
 from services.log_ingester.backfill import ResourcePage
 
 
@@ -48,9 +49,10 @@ class FakeLister:
         self.missing: set[str] = set()  # projects that answer 404
         self.stuck_token: str | None = None  # answer this token with itself
 
-    def page(
-        self, resource_type: ResourceType, application_id: str, token: str | None, page_size: int
-    ) -> ResourcePage | None:
+    def page(self, page: BackfillPage, page_size: int) -> ResourcePage | None:
+        """Keyed by (resource type, scope key): a project id, instance/<id>, domains/<name>."""
+        resource_type, token = page.resource_type, page.token
+        application_id = scope_key(page, resource_type)
         self.calls.append((resource_type, application_id, token, page_size))
         if application_id in self.missing:
             return None

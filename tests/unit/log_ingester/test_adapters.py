@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from contracts import ResourceType
+from contracts import BackfillPage, ResourceType
 from services.common.targets.pinpoint.catalog import PINPOINT_EVENT_SOURCE
 from services.log_ingester.adapters import PinpointApiLister, S3LogFiles
 from services.log_ingester.cloudtrail_reader import CloudTrailLogReader
@@ -97,14 +97,14 @@ def test_each_resource_type_uses_its_list_call_with_page_size_and_token(
         {"ApplicationId": APP_ID, "PageSize": "25"},
     )
     lister = PinpointApiLister(lambda: client)
-    page = lister.page(ResourceType.CAMPAIGN, APP_ID, None, 25)
+    page = lister.page(_page(ResourceType.CAMPAIGN, None), 25)
     assert page is not None
     assert page.next_token == "t2"
     assert [item["Id"] for item in page.items] == [campaign["Id"]]
-    journeys = lister.page(ResourceType.JOURNEY, APP_ID, "t1", 25)
+    journeys = lister.page(_page(ResourceType.JOURNEY, "t1"), 25)
     assert journeys is not None
     assert (journeys.items, journeys.next_token) == ([], None)
-    assert lister.page(ResourceType.SEGMENT, APP_ID, None, 25) is not None
+    assert lister.page(_page(ResourceType.SEGMENT, None), 25) is not None
 
 
 def test_a_project_that_is_gone_lists_as_none_and_other_errors_raise(
@@ -114,6 +114,10 @@ def test_a_project_that_is_gone_lists_as_none_and_other_errors_raise(
     stubber.add_client_error("get_segments", "NotFoundException", http_status_code=404)
     stubber.add_client_error("get_segments", "ForbiddenException", http_status_code=403)
     lister = PinpointApiLister(lambda: client)
-    assert lister.page(ResourceType.SEGMENT, APP_ID, None, 10) is None
+    assert lister.page(_page(ResourceType.SEGMENT, None), 10) is None
     with pytest.raises(ClientError):
-        lister.page(ResourceType.SEGMENT, APP_ID, None, 10)
+        lister.page(_page(ResourceType.SEGMENT, None), 10)
+
+
+def _page(resource_type: ResourceType, token: str | None) -> BackfillPage:
+    return BackfillPage(application_id=APP_ID, resource_type=resource_type, token=token)

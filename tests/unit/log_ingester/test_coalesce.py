@@ -14,7 +14,7 @@ from tests.fixtures.cloudtrail import APP_ID, START, pinpoint_id
 
 def sorted_coalesce(changes: list[ResourceChange]) -> list[ResourceChange]:
     """The definition: group, sort each group stably, the last wins (module docstring)."""
-    groups: dict[tuple[ResourceType, str, str], list[ResourceChange]] = {}
+    groups: dict[tuple[ResourceType, str | None, str], list[ResourceChange]] = {}
     for change in changes:
         key = (change.resource_type, change.application_id, change.resource_id)
         groups.setdefault(key, []).append(change)

@@ -33,9 +33,9 @@ class FakePinpoint:
         self.resources = resources or {}
         self.calls: list[tuple[ResourceType, str, str]] = []
 
-    def get(self, resource_type: ResourceType, application_id: str, resource_id: str) -> Any:
-        self.calls.append((resource_type, application_id, resource_id))
-        return self.resources.get(resource_id)
+    def get(self, change: ResourceChange) -> Any:
+        self.calls.append((change.resource_type, str(change.application_id), change.resource_id))
+        return self.resources.get(change.resource_id)
 
 
 def change(
@@ -232,9 +232,9 @@ def test_the_adapter_reads_each_type_and_maps_404_to_none() -> None:
         )
         stub.add_client_error("get_segment", "TooManyRequestsException", "slow", 429)
 
-        campaign = resources.get(ResourceType.CAMPAIGN, APP, RID)
+        campaign = resources.get(change(ResourceType.CAMPAIGN).data)
         assert campaign is not None
         assert campaign["Name"] == "Winback"
-        assert resources.get(ResourceType.JOURNEY, APP, RID) is None
+        assert resources.get(change(ResourceType.JOURNEY).data) is None
         with pytest.raises(Exception, match="TooManyRequestsException"):
-            resources.get(ResourceType.SEGMENT, APP, RID)
+            resources.get(change(ResourceType.SEGMENT).data)

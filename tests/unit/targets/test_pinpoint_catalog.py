@@ -50,9 +50,12 @@ SPELLINGS = {
     "naive": ("2026-11-01T08:00:00.000", "2026-11-22T09:00:00"),
     "+02:00": ("2026-11-01T10:00:00.000+02:00", "2026-11-22T11:00:00+02:00"),
 }
-# Every field both the change (what CloudTrail showed) and the resolved resource carry.
+# Every field both the change (what CloudTrail showed) and the resolved resource carry;
+# not the name: Pinpoint's records mask it, only the Get* answer has it.
 SHARED = tuple(
-    name for name in KnownAttributes.model_fields if name in ResolvedResource.model_fields
+    name
+    for name in KnownAttributes.model_fields
+    if name in ResolvedResource.model_fields and name != "name"
 )
 BODIES: dict[ResourceType, tuple[str, str, Callable[[], dict[str, Any]]]] = {
     ResourceType.CAMPAIGN: (

@@ -16,7 +16,8 @@ comes from GetCampaign (the name-resolver), a CloudTrail record or a GetCampaign
 resource. Times are ISO 8601 strings (or datetimes) and are returned in UTC: a naive time
 is UTC, an aware one is converted.
 
-**Backfill.** GetCampaigns, ListJourneys or GetSegments, one listing per resource type. Each
+**Backfill.** GetCampaigns, ListJourneys or GetSegments, one listing per resource type and
+monitored project (the request's ``application_ids``, else every monitored project). Each
 item becomes action ``updated`` (the backfill cannot know whether the catalog has it; the
 catalog-writer decides created vs updated from its own table), operation = the list call,
 event_time = its LastModifiedDate (else CreationDate) to the second, as CloudTrail's
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -37,21 +37,26 @@ from pydantic import TypeAdapter, ValidationError
 
 from contracts import (
     BackfillPage,
+    BackfillRequest,
     ChangeAction,
     ChangeOrigin,
     CloudTrailRecord,
     KnownAttributes,
     PinpointId,
+    Platform,
     ResourceChange,
     ResourceType,
     SegmentType,
     derived_event_id,
 )
+from services.common.targets.bodies import dig, known_attributes, timestamp
 from services.common.targets.catalog import (
     CatalogFields,
+    FanOut,
     RecordSubject,
     Reject,
     Rejection,
+    Scope,
     Skip,
 )
 
@@ -93,7 +98,8 @@ _IMPORTED = KnownAttributes(segment_type=SegmentType.IMPORT)
 class PinpointCatalog:
     """The Pinpoint adapter of `services.common.targets.catalog.TargetCatalog`."""
 
-    event_source = PINPOINT_EVENT_SOURCE
+    platform = Platform.PINPOINT
+    event_sources = frozenset({PINPOINT_EVENT_SOURCE})
     handled_operations = HANDLED_OPERATIONS
 
     def read_record(  # noqa: PLR0911 - a decision table reads best as early returns
@@ -124,7 +130,9 @@ class PinpointCatalog:
             known = _known(resource_type, response, dates=True)
         else:
             known = _known(resource_type, request, dates=False)
-        return RecordSubject(application_id, resource_type, action, resource_id, known)
+        return RecordSubject(
+            Scope(Platform.PINPOINT, application_id), resource_type, action, resource_id, known
+        )
 
     def read_body(
         self, resource_type: ResourceType, body: Mapping[str, Any], *, dates: bool = True
@@ -141,8 +149,20 @@ class PinpointCatalog:
     def unpublished(self, resource_type: ResourceType, state: str | None) -> bool:
         return resource_type is ResourceType.JOURNEY and state == DRAFT
 
-    def listings(self, resource_types: Sequence[ResourceType]) -> tuple[ResourceType, ...]:
-        return tuple(dict.fromkeys(resource_types))  # one list call per resource type
+    def first_pages(self, request: BackfillRequest, monitored: Sequence[str]) -> FanOut:
+        asked = list(
+            dict.fromkeys(request.application_ids or [m for m in monitored if _is_pinpoint_id(m)])
+        )
+        listings = tuple(dict.fromkeys(request.resource_types))  # one list call per type
+        return FanOut(
+            pages=[
+                BackfillPage(application_id=app, resource_type=kind)
+                for app in asked
+                if app in monitored
+                for kind in listings
+            ],
+            ignored=[app for app in asked if app not in monitored],
+        )
 
     def backfill_change(self, page: BackfillPage, item: Any) -> ResourceChange | Reject:
         if not isinstance(item, Mapping):
@@ -153,7 +173,7 @@ class PinpointCatalog:
         if not _is_pinpoint_id(resource_id):
             return Reject.INVALID_RESOURCE_ID
         modified, created = item.get("LastModifiedDate"), item.get("CreationDate")
-        event_time = _timestamp(modified) or _timestamp(created)
+        event_time = timestamp(modified) or timestamp(created)
         if event_time is None:
             return Reject.MISSING_TIMESTAMP
         event_time = event_time.replace(microsecond=0)  # CloudTrail's precision: see above
@@ -165,7 +185,11 @@ class PinpointCatalog:
             action=ChangeAction.UPDATED,
             event_time=event_time,
             source_event_id=derived_event_id(
-                "backfill", kind.value, page.application_id, resource_id, event_time.isoformat()
+                "backfill",
+                kind.value,
+                str(page.application_id),
+                resource_id,
+                event_time.isoformat(),
             ),
             operation=LIST_OPERATIONS[kind],
             origin=ChangeOrigin.BACKFILL,
@@ -188,7 +212,7 @@ def _target(  # noqa: PLR0911 - a decision table reads best as early returns
             return Skip.IMPORT_WITHOUT_SEGMENT
         if response is None:
             return Reject.MISSING_RESPONSE
-        created = _dig(response, "Definition", "SegmentId")
+        created = dig(response, "Definition", "SegmentId")
         if created is None:
             return Reject.MISSING_RESOURCE_ID
         return ResourceType.SEGMENT, ChangeAction.CREATED, created
@@ -212,57 +236,33 @@ def _known(resource_type: ResourceType, body: Mapping[str, Any], *, dates: bool)
     unreadable value is dropped instead of losing the resource."""
     if resource_type is ResourceType.CAMPAIGN:
         fields: dict[str, Any] = {
-            "state": _dig(body, "State", "CampaignStatus"),
+            "state": dig(body, "State", "CampaignStatus"),
             "version": body.get("Version"),
-            "segment_id": body.get("SegmentId"),
+            "segment_id": _pinpoint_id_or_none(body.get("SegmentId")),
             "segment_version": body.get("SegmentVersion"),
-            "event_name": _first_event_type(_dig(body, "Schedule", "EventFilter")),
+            "event_name": _first_event_type(dig(body, "Schedule", "EventFilter")),
         }
     elif resource_type is ResourceType.JOURNEY:
         start = body.get("StartCondition")
         fields = {
             "state": body.get("State"),
-            "segment_id": _dig(start, "SegmentStartCondition", "SegmentId")
-            or _dig(start, "EventStartCondition", "SegmentId"),
-            "event_name": _first_event_type(_dig(start, "EventStartCondition", "EventFilter")),
+            "segment_id": _pinpoint_id_or_none(
+                dig(start, "SegmentStartCondition", "SegmentId")
+                or dig(start, "EventStartCondition", "SegmentId")
+            ),
+            "event_name": _first_event_type(dig(start, "EventStartCondition", "EventFilter")),
         }
     else:
         fields = {"segment_type": body.get("SegmentType"), "version": body.get("Version")}
     if dates:
-        fields["creation_date"] = _timestamp(body.get("CreationDate"))
-        fields["last_modified_date"] = _timestamp(body.get("LastModifiedDate"))
-    present = {name: value for name, value in fields.items() if value is not None}
-    try:
-        return KnownAttributes.model_validate(present)
-    except ValidationError:
-        pass
-    kept: dict[str, Any] = {}
-    for name, value in present.items():
-        try:
-            KnownAttributes.model_validate({name: value})
-        except ValidationError:
-            continue  # an unreadable attribute is not worth losing the change for
-        kept[name] = value
-    return KnownAttributes.model_validate(kept)
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """A Pinpoint time in UTC: a naive time is UTC, an aware one converted; else None."""
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str) and value:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None  # an unreadable date is not worth losing the resource for
-    else:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        fields["creation_date"] = timestamp(body.get("CreationDate"))
+        fields["last_modified_date"] = timestamp(body.get("LastModifiedDate"))
+    return known_attributes(fields)
 
 
 def _first_event_type(event_filter: Any) -> str | None:
     """The trigger event; an EventFilter may filter on attributes or metrics alone."""
-    values = _dig(event_filter, "Dimensions", "EventType", "Values")
+    values = dig(event_filter, "Dimensions", "EventType", "Values")
     if isinstance(values, list) and values and isinstance(values[0], str):
         return values[0]
     return None
@@ -282,13 +282,10 @@ def _is_pinpoint_id(value: Any) -> bool:
     return True
 
 
+def _pinpoint_id_or_none(value: Any) -> str | None:
+    """A Pinpoint segment id, else None (the catalog's segment_id also takes Connect's)."""
+    return value if _is_pinpoint_id(value) else None
+
+
 def _flag(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def _dig(value: Any, *path: str) -> Any:
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
