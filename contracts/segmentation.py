@@ -319,7 +319,21 @@ class EndpointImportStarted(Event):
     data: StartedImport
 
 
-class CompletedImport(_TargetedRun):
+class _UploadCounts(FrozenModel):
+    """What a Connect upload job reports of its rows (absent on Pinpoint runs)."""
+
+    profiles_created: Count | None = Field(
+        default=None, description="Connect: profiles the upload job created."
+    )
+    profiles_updated: Count | None = Field(
+        default=None, description="Connect: profiles the upload job updated."
+    )
+    profiles_failed: Count | None = Field(
+        default=None, description="Connect: rows the upload job could not apply."
+    )
+
+
+class CompletedImport(_TargetedRun, _UploadCounts):
     run_id: RunId
     request: RunRequest
     application_id: PinpointId | None = _application_field()
@@ -339,15 +353,6 @@ class CompletedImport(_TargetedRun):
     )
     target: EngagementTarget = _target_field()
     domain_name: DomainName | None = _domain_field()
-    profiles_created: Count | None = Field(
-        default=None, description="Connect: profiles the upload job created."
-    )
-    profiles_updated: Count | None = Field(
-        default=None, description="Connect: profiles the upload job updated."
-    )
-    profiles_failed: Count | None = Field(
-        default=None, description="Connect: rows the upload job could not apply."
-    )
     segment_definition_name: (
         Annotated[str, StringConstraints(pattern=r"^[a-zA-Z0-9_-]{1,64}$")] | None
     ) = Field(
@@ -368,7 +373,7 @@ class EndpointImportCompleted(Event):
     data: CompletedImport
 
 
-class FailedImport(_TargetedRun):
+class FailedImport(_TargetedRun, _UploadCounts):
     run_id: RunId
     request: RunRequest
     application_id: PinpointId | None = _application_field()
@@ -380,15 +385,6 @@ class FailedImport(_TargetedRun):
     )
     target: EngagementTarget = _target_field()
     domain_name: DomainName | None = _domain_field()
-    profiles_created: Count | None = Field(
-        default=None, description="Connect: profiles the upload job created."
-    )
-    profiles_updated: Count | None = Field(
-        default=None, description="Connect: profiles the upload job updated."
-    )
-    profiles_failed: Count | None = Field(
-        default=None, description="Connect: rows the upload job could not apply."
-    )
 
 
 class EndpointImportFailed(Event):
