@@ -33,7 +33,8 @@ from aws_lambda_powertools.utilities.batch.base import BasePartialProcessor, Bat
 
 from infra.local import LocalCloud
 from infra.local.athena import AthenaEmulator
-from infra.local.cloud import athena_emulator, pinpoint_emulator
+from infra.local.cloud import athena_emulator, customer_profiles_emulator, pinpoint_emulator
+from infra.local.customer_profiles import CustomerProfilesEmulator
 from infra.local.faults import (
     DYNAMODB_THROUGHPUT_EXCEEDED,
     EVENTS_INTERNAL_ERROR,
@@ -801,3 +802,117 @@ def test_dead_letters_are_accounted_by_input() -> None:
             accounting.account({"r1": False, "r2": False})
         with pytest.raises(AssertionError, match="no input accounts for"):
             accounting.account({"r2": True})
+
+
+# --------------------------------------------------------------------------- Connect
+
+CONNECT_QUERY = """
+select endpoint_id as "Id", email as "Address", plan as "Attributes.Plan"
+from crm_customers where plan = 'gold' and email <> '{marker}'
+"""
+
+
+@dataclass
+class ConnectSegmentation:
+    cloud: LocalCloud
+    accounting: Accounting
+    read_inbox: Callable[[], list[Any]]
+
+    @property
+    def profiles(self) -> CustomerProfilesEmulator:
+        from infra.local.customer_profiles import CustomerProfilesEmulator
+
+        return self.cloud.emulator(CustomerProfilesEmulator)
+
+    def outcome(self, run_id: str) -> str | None:
+        notes = [json.loads(note["Message"]) for note in self.read_inbox()]
+        mine = [note for note in notes if note["run_id"] == run_id]
+        assert len(mine) <= 1, f"{run_id} was notified {len(mine)} times"
+        return mine[0]["outcome"] if mine else None
+
+    def jobs_of(self, run_id: str) -> list[dict[str, Any]]:
+        response = boto3.client("customer-profiles").list_upload_jobs(
+            DomainName=self.cloud.outputs["CustomerProfilesDomainName"], MaxResults=100
+        )
+        return [
+            job for job in response.get("Items", []) if job["DisplayName"].endswith(f" {run_id}")
+        ]
+
+
+@pytest.fixture(scope="class")
+def connect_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+
+    lake = write_lake(tmp_path_factory.mktemp("lake"))
+    with LocalCloud(
+        data_lake=lake,
+        emulators=(pinpoint_emulator, athena_emulator, customer_profiles_emulator),
+    ) as running:
+        only_pipeline(running, SEGMENTATION_FUNCTIONS, keep_schedules=True)
+        running.run_until_idle()
+        yield running
+
+
+@pytest.fixture
+def conn(
+    connect_cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ConnectSegmentation]:
+    segmentation = ConnectSegmentation(
+        connect_cloud,
+        _accounting(connect_cloud, monkeypatch),
+        sns_inbox(connect_cloud, f"connect-inbox-{len(connect_cloud.invocations)}"),
+    )
+    connect_cloud.runtime.cold_start()
+    yield segmentation
+    segmentation.profiles.faults.clear()
+
+
+class TestConnectSegmentation:
+    """The Connect upload-job path under faults, with the same accounting of every input."""
+
+    def test_customer_profiles_throttling_is_absorbed_with_one_upload_job(
+        self, conn: ConnectSegmentation, sleeps: list[float]
+    ) -> None:
+        conn.profiles.faults.throttle("CreateUploadJob", times=2)
+        conn.profiles.faults.throttle("StartUploadJob", times=2)
+        request_run(
+            conn.cloud,
+            CONNECT_QUERY.format(marker="throttled"),
+            run_id="connect-throttled",
+            target="connect",
+        )
+        conn.cloud.run_until_idle()
+
+        assert len(conn.jobs_of("connect-throttled")) == 1
+        assert conn.outcome("connect-throttled") == "complete"
+        assert not conn.accounting.reasons  # absorbed by botocore's retries
+        assert conn.accounting.account({"connect-throttled": True}) == {
+            "connect-throttled": "applied"
+        }
+
+    def test_an_upload_outage_dead_letters_the_run_and_a_redrive_completes_it_once(
+        self, conn: ConnectSegmentation, sleeps: list[float]
+    ) -> None:
+        conn.profiles.faults.outage("CreateUploadJob")
+        request_run(
+            conn.cloud,
+            CONNECT_QUERY.format(marker="outage"),
+            run_id="connect-outage",
+            target="connect",
+        )
+        conn.cloud.run_until_idle()
+
+        (letter,) = conn.accounting.dead_letters()
+        assert letter.queue == "ImporterDeadLetterQueue"
+        assert "InternalServerException" in letter.reasons[0]
+        assert conn.jobs_of("connect-outage") == []
+        assert conn.outcome("connect-outage") is None
+        account = conn.accounting.account({"connect-outage": False})
+        assert account["connect-outage"].startswith("dead-lettered in ImporterDeadLetterQueue")
+
+        conn.profiles.faults.clear()
+        _age_claim(conn.cloud, "connect-outage", timedelta(minutes=20))
+        assert redrive(conn.cloud, "ImporterDeadLetterQueue", "ImporterQueue") == 1
+        conn.cloud.run_until_idle()
+        assert len(conn.jobs_of("connect-outage")) == 1
+        assert conn.outcome("connect-outage") == "complete"
+        assert conn.accounting.account({"connect-outage": True}) == {"connect-outage": "applied"}
