@@ -7,6 +7,11 @@
    Pinpoint, and publishes segment queries: imports, an imported segment, a dry run, a
    rejection and an Athena failure. Shows each run's lifecycle, a sample of updated
    endpoints, the SNS notifications and one run's X-Ray trace tree.
+3. The Connect part: outbound campaigns v2 (MANAGED and JOURNEY) and a segment definition
+   made with plain boto3 reach the same catalog (a `platform` column); profiles keyed by
+   the lake's ids exist, and one query with `target: "connect"` updates them and defines
+   a segment. Shows the run's lifecycle, the profiles' attribute names, the segment
+   definition and the run's X-Ray trace.
 """
 
 from __future__ import annotations
@@ -25,9 +30,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
+import duckdb
 from boto3.dynamodb.types import TypeDeserializer
 
 from cli.catalog import CATALOG_COLUMNS, catalog_entries
+from cli.demo.connect import (
+    CONNECT_QUERY,
+    CONNECT_RUN_ID,
+    CONNECT_SEGMENT,
+    KNOWN_PROFILES,
+    seed_connect,
+)
 from cli.demo.data_lake import build_data_lake, endpoint_records
 from cli.demo.pinpoint_seed import change_project, seed_project
 from cli.demo.queries import DEMO_QUERIES
@@ -118,17 +131,34 @@ def _catalog(cloud: LocalCloud, report: Report) -> dict[str, Any]:
         bucket=cloud.outputs["QueryResultsBucketName"],
         role_arn=str(cloud.stack.attribute("PinpointImportRole", "Arn")),
     )
+    connect = seed_connect(
+        boto3.client("customer-profiles"),
+        boto3.client("connectcampaignsv2"),
+        domain=str(cloud.outputs["CustomerProfilesDomainName"]),
+        instance=str(cloud.outputs["ConnectInstanceId"]),
+    )
     cloud.run_until_idle()
     change_project(pinpoint, project)
     cloud.run_until_idle()
 
     outputs = StackOutputs({key: str(value) for key, value in cloud.outputs.items()})
-    entries = catalog_entries(boto3.client("dynamodb"), outputs, include_deleted=True)
+    entries = [
+        {**entry, "platform": entry.get("platform") or "pinpoint"}
+        for entry in catalog_entries(boto3.client("dynamodb"), outputs, include_deleted=True)
+    ]
+    platforms: dict[str, int] = defaultdict(int)
+    for entry in entries:
+        platforms[entry["platform"]] += 1
     report.section(
         "catalog",
-        "Catalog: campaigns, journeys and segments by name",
+        "Catalog: campaigns, journeys and segments by name, Pinpoint and Connect",
         entries,
-        table(entries, CATALOG_COLUMNS, title=f"{len(entries)} entries (deleted ones kept)"),
+        table(
+            entries,
+            ["platform", *CATALOG_COLUMNS],
+            title=f"{len(entries)} entries (deleted ones kept): "
+            + ", ".join(f"{count} {name}" for name, count in sorted(platforms.items())),
+        ),
     )
     changes = [event["detail"]["data"] for event in watch.received()]
     rows = [
@@ -154,7 +184,7 @@ def _catalog(cloud: LocalCloud, report: Report) -> dict[str, Any]:
             + " (showing the changes and the first 5 creations)",
         ),
     )
-    return {"project": project, "changes": len(changes)}
+    return {"project": project, "connect": connect, "changes": len(changes)}
 
 
 def _register_endpoints(application_id: str, records: list[dict[str, Any]]) -> None:
@@ -275,6 +305,127 @@ def _segmentation(cloud: LocalCloud, lake: Path, endpoints: int, report: Report)
     )
 
 
+def _lifecycle(events: list[dict[str, Any]]) -> dict[str, Any]:
+    events = sorted(events, key=lambda e: e["time"])
+    final_data = (events[-1] if events else {}).get("detail", {}).get("data", {})
+    counts = final_data.get("counts") or {}
+    return {
+        "events": " > ".join(e["detail-type"].removeprefix("Segment") for e in events),
+        "outcome": final_data.get("outcome") or final_data.get("state") or "-",
+        "rows": counts.get("rows_read"),
+        "rejected": counts.get("rows_rejected"),
+        "profiles_created": final_data.get("profiles_created"),
+        "profiles_updated": final_data.get("profiles_updated"),
+        "segment_definition": final_data.get("segment_definition_name"),
+    }
+
+
+def _connect(cloud: LocalCloud, lake: Path, report: Report) -> None:
+    """One query with target connect: profiles updated, a segment definition made."""
+    domain = str(cloud.outputs["CustomerProfilesDomainName"])
+    profiles: Any = boto3.client("customer-profiles")
+    contacts = lake / "crm_contacts" / "part-0.parquet"
+    with duckdb.connect() as connection:
+        known = [
+            str(row[0])
+            for row in connection.execute(
+                "SELECT endpoint_id FROM read_parquet(?) WHERE plan = 'gold' AND state = 'CA' "
+                "ORDER BY endpoint_id LIMIT ?",
+                [str(contacts), KNOWN_PROFILES],
+            ).fetchall()
+        ]
+    for endpoint in known:  # customers Connect already knows: the upload updates them
+        profiles.create_profile(DomainName=domain, AccountNumber=endpoint, FirstName="Known")
+
+    watch = cloud.subscribe("demo-connect-run", {"detail-type": list(RUN_EVENT_TYPES)})
+    request = SegmentQueryRequested.from_user(
+        CONNECT_QUERY,
+        run_id=CONNECT_RUN_ID,
+        requested_by="demo",
+        segment_name=CONNECT_SEGMENT,
+        target="connect",
+    )
+    boto3.client("events").put_events(
+        Entries=[put_events_entry(request, event_bus_name=str(cloud.outputs["EventBusName"]))]
+    )
+    cloud.run_until_idle(max_rounds=400)
+    run = {"run": CONNECT_RUN_ID, "target": "connect", **_lifecycle(watch.received())}
+    report.section(
+        "connect_run",
+        f"Connect run {CONNECT_RUN_ID}: lifecycle events on the bus",
+        run,
+        table(
+            [run],
+            [
+                "run",
+                "outcome",
+                "rows",
+                "rejected",
+                "profiles_created",
+                "profiles_updated",
+                "events",
+            ],
+            max_width=90,
+        ),
+    )
+
+    sample = []
+    for endpoint in known:
+        found = profiles.search_profiles(DomainName=domain, KeyName="_account", Values=[endpoint])
+        for profile in found.get("Items", []):
+            sample.append(
+                {
+                    "profile": profile["ProfileId"],
+                    "attributes": ", ".join(sorted(profile.get("Attributes", {}))),
+                    "fields": ", ".join(
+                        sorted(
+                            key
+                            for key, value in profile.items()
+                            if key not in ("Attributes", "ProfileId") and isinstance(value, str)
+                        )
+                    ),
+                }
+            )
+    report.section(
+        "connect_profiles",
+        "Updated profiles (attribute names only: values are customer data)",
+        sample,
+        table(sample, ["profile", "attributes", "fields"], max_width=70),
+    )
+
+    definition = profiles.get_segment_definition(
+        DomainName=domain, SegmentDefinitionName=CONNECT_SEGMENT
+    )
+    definition.pop("ResponseMetadata", None)
+    shown = {
+        "name": definition.get("SegmentDefinitionName"),
+        "display_name": definition.get("DisplayName"),
+        "type": definition.get("SegmentType"),
+        "groups": definition.get("SegmentGroups"),
+    }
+    report.section(
+        "connect_segment",
+        f"Segment definition {CONNECT_SEGMENT} (made by the run)",
+        shown,
+        to_json(shown),
+    )
+
+    now = cloud.clock.now()
+    traces = run_traces(
+        boto3.client("xray"),
+        CONNECT_RUN_ID,
+        start=now - timedelta(days=1),
+        end=now + timedelta(days=1),
+        server_side_filter=False,
+    )
+    report.section(
+        "connect_trace",
+        f"X-Ray trace of run {CONNECT_RUN_ID}",
+        [trace.to_dict() for trace in traces],
+        "\n\n".join(render(trace) for trace in traces) or "(no trace captured)",
+    )
+
+
 def run_demo(
     *,
     json_output: bool = False,
@@ -295,6 +446,7 @@ def run_demo(
         cloud.run_until_idle()
         _catalog(cloud, report)
         _segmentation(cloud, lake, endpoints, report)
+        _connect(cloud, lake, report)
         dead = {name: len(items) for name, items in cloud.dead_letters().items() if items}
         report.section(
             "dead_letters",

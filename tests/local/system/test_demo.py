@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.demo.connect import CONNECT_SEGMENT
 from cli.demo.queries import DEMO_QUERIES
 from cli.demo.run import run_demo
 
@@ -41,6 +42,22 @@ def test_the_demo_runs_every_scenario_and_leaves_no_dead_letters(tmp_path: Path)
     services = json.dumps(report["trace"])
     for function in ("QueryValidator", "QueryRunner", "Importer", "Notifier"):
         assert function in services
+
+    # The Connect part: both platforms in one catalog, a connect run, its segment definition.
+    assert {entry["platform"] for entry in report["catalog"]} == {"pinpoint", "connect"}
+    connect = {
+        entry["name"]: entry for entry in report["catalog"] if entry["platform"] == "connect"
+    }
+    assert {entry["type"] for entry in connect.values()} == {"campaign", "journey", "segment"}
+    run = report["connect_run"]
+    assert (run["target"], run["outcome"]) == ("connect", "complete"), run
+    assert run["profiles_updated"] == len(report["connect_profiles"]) > 0
+    assert run["segment_definition"] == CONNECT_SEGMENT
+    for profile in report["connect_profiles"]:
+        assert "Plan" in profile["attributes"]
+    assert report["connect_segment"]["name"] == CONNECT_SEGMENT
+    assert report["connect_segment"]["type"] == "CLASSIC"
+    assert "Importer" in json.dumps(report["connect_trace"])
     assert report["dead_letters"] == {}
 
 
@@ -49,5 +66,6 @@ def test_the_readable_demo_keeps_service_logs_out_of_its_output(tmp_path: Path) 
     assert run_demo(endpoints=200, keep=str(tmp_path), out=out) == 0
     text = out.getvalue()
     assert "== Segment runs" in text
+    assert "== Connect run" in text
     assert '{"level"' not in text
     assert (tmp_path / "services.log").stat().st_size > 0
