@@ -95,7 +95,9 @@ def _service_logs_to(path: Path) -> Iterator[None]:
     with path.open("a", encoding="utf-8") as log_file:
         previous = handler.setStream(log_file)
         try:
-            yield
+            # Powertools prints its metrics (EMF lines) to stdout: they go to the file too.
+            with contextlib.redirect_stdout(log_file):
+                yield
         finally:
             handler.setStream(previous or sys.stdout)
 
@@ -435,6 +437,7 @@ def run_demo(
 ) -> int:
     """Run the demo; 0 when every message was handled (nothing in a dead-letter queue)."""
     started = time.monotonic()
+    out = out or sys.stdout  # resolved before the service logs take stdout over
     report = Report(json_output=json_output, out=out)
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="pinpoint-lake-demo-"))
     lake = work / "lake"
