@@ -19,3 +19,6 @@ _TEST_ENVIRONMENT = {
 }
 for _name, _value in _TEST_ENVIRONMENT.items():
     os.environ[_name] = _value  # noqa: TID251 - the test process is its own environment
+
+# The emulator suites' shared fixtures (`clock`, `moto_mock`), found by every conftest.
+pytest_plugins = ["tests.fixtures.emulator_tests"]

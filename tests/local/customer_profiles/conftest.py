@@ -1,36 +1,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
-from moto import mock_aws
 
 from infra.local.clock import VirtualClock
 from infra.local.cloudtrail import CloudTrailRecorder
 from infra.local.customer_profiles import CustomerProfilesEmulator
+from tests.fixtures.emulator_tests import (
+    ACCOUNT,
+    NO_RETRIES,
+    REGION,
+    TRAIL_BUCKET,
+)
 from tests.local.pinpoint.shape_check import shape_errors
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-TRAIL_BUCKET = "trail-bucket"
 DOMAIN = "shop"
-START = datetime(2026, 11, 2, 10, 0, 0, tzinfo=UTC)
-NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(START)
-
-
-@pytest.fixture(scope="module")
-def moto_mock() -> Iterator[Any]:
-    with mock_aws() as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from botocore.exceptions import ClientError
 from infra.local.clock import VirtualClock
 from infra.local.cloudtrail import CloudTrailRecorder
 from infra.local.customer_profiles import CustomerProfilesEmulator
+from tests.fixtures.emulator_tests import REGION, TRAIL_BUCKET
 
-from .conftest import DOMAIN, REGION, TRAIL_BUCKET, checked_client
+from .conftest import DOMAIN, checked_client
 from .test_upload_jobs import FIELDS, sse_headers
 from .test_upload_jobs import put as put_file
 

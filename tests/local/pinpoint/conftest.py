@@ -1,40 +1,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
-from moto import mock_aws
 
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import CloudTrailRecorder, PinpointEmulator
+from tests.fixtures.emulator_tests import (
+    ACCOUNT,
+    NO_RETRIES,
+    REGION,
+    TRAIL_BUCKET,
+)
 
 from .shape_check import shape_errors
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
-TRAIL_BUCKET = "trail-bucket"
 DATA_BUCKET = "data-lake-exports"
-START = datetime(2026, 11, 2, 10, 0, 0, tzinfo=UTC)
-
-# No retries unless a test asks for them: a fault test counts attempts exactly.
-NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
-
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(START)
-
-
-@pytest.fixture(scope="module")
-def moto_mock() -> Iterator[Any]:
-    # One mock per module keeps boto3's default session (and its loaded service models)
-    # alive across tests: a fresh mock per test costs ~0.3 s of model loading each.
-    with mock_aws() as mock:
-        yield mock
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ import pytest
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import CloudTrailRecorder, PinpointEmulator
 from infra.local.pinpoint.cloudtrail import log_file_key
+from tests.fixtures.emulator_tests import ACCOUNT, REGION, TRAIL_BUCKET
 
-from .conftest import ACCOUNT, REGION, TRAIL_BUCKET, checked_client
+from .conftest import checked_client
 
 KEY_PATTERN = re.compile(
     rf"^AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/\d{{4}}/\d{{2}}/\d{{2}}/"

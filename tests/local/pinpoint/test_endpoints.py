@@ -8,8 +8,9 @@ import pytest
 
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import EndpointLimits, PinpointEmulator
+from tests.fixtures.emulator_tests import ACCOUNT, REGION
 
-from .conftest import ACCOUNT, REGION, checked_client
+from .conftest import checked_client
 
 
 def endpoint(address: str = "ana@example.com", **extra: Any) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from botocore.config import Config
 
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import CloudTrailRecorder, PinpointEmulator
+from tests.fixtures.emulator_tests import ACCOUNT, REGION
 
-from .conftest import ACCOUNT, DATA_BUCKET, REGION
+from .conftest import DATA_BUCKET
 from .shape_check import shape_errors
 
 

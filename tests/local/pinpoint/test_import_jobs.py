@@ -11,8 +11,9 @@ import pytest
 
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import ImportLimits, PinpointEmulator
+from tests.fixtures.emulator_tests import ACCOUNT, REGION
 
-from .conftest import ACCOUNT, DATA_BUCKET, REGION, checked_client
+from .conftest import DATA_BUCKET, checked_client
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/pinpoint-import"
 

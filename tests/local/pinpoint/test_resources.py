@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 
 from infra.local.clock import VirtualClock
-
-from .conftest import ACCOUNT, REGION
+from tests.fixtures.emulator_tests import ACCOUNT, REGION
 
 
 def campaign_request(segment_id: str, name: str = "spring sale", **extra: Any) -> dict[str, Any]:
