@@ -39,6 +39,12 @@ Rejection codes (stable; subscribers may filter on them):
   federated source).
 - ``DATABASE_NOT_ALLOWED``: a table outside the allowed databases (an unqualified table is in
   the default database), or a table function, which the allow-list cannot check.
+- ``UNKNOWN_TABLE_REFERENCE``: a ``GROUP BY`` column qualified by a name that is no table,
+  alias or CTE of its query (``GROUP BY endpoint.id`` over ``FROM contact``): Athena fails it
+  ("cannot be resolved") after the run started.
+
+A query that cannot be parsed because of ``\"`` (pasted from a JSON example) is told to
+drop the backslashes.
 
 `logic` adds the codes of the request itself (the target application, unreadable requests).
 """
@@ -57,7 +63,7 @@ from enum import StrEnum
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError
-from sqlglot.optimizer.scope import traverse_scope
+from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.tokenizer_core import Token, TokenType
 
 from contracts import Rejection
@@ -88,6 +94,7 @@ class RejectionCode(StrEnum):
     SET_OPERATION_COLUMN_MISMATCH = "SET_OPERATION_COLUMN_MISMATCH"
     CATALOG_NOT_ALLOWED = "CATALOG_NOT_ALLOWED"
     DATABASE_NOT_ALLOWED = "DATABASE_NOT_ALLOWED"
+    UNKNOWN_TABLE_REFERENCE = "UNKNOWN_TABLE_REFERENCE"
 
 
 def rejection(code: str, message: str) -> Rejection:
@@ -179,7 +186,8 @@ def _validate(sql: str, policy: ValidationPolicy) -> Verdict:
             tokens = dialect.tokenize(sql)
             parsed = dialect.parser().parse(tokens, sql)
     except SqlglotError as error:
-        return Verdict(reasons=[rejection(RejectionCode.PARSE_ERROR, _parse_message(error))])
+        message = _parse_message(error) + _escaped_quote_hint(sql)
+        return Verdict(reasons=[rejection(RejectionCode.PARSE_ERROR, message)])
 
     # A trailing semicolon yields None; a comment after the last semicolon yields a Semicolon.
     statements = [s for s in parsed if s is not None and not isinstance(s, exp.Semicolon)]
@@ -212,6 +220,7 @@ def _validate(sql: str, policy: ValidationPolicy) -> Verdict:
             )
             continue
         reasons.extend(_forbidden_clauses(statement))
+        reasons.extend(_unknown_group_by_tables(statement))
         statement_columns, column_reasons = _check_output(statement, policy)
         statement_tables, table_reasons = _check_tables(statement, policy)
         reasons.extend(column_reasons)
@@ -266,6 +275,15 @@ def _parse_message(error: SqlglotError) -> str:
         near_text = f", near '{_shorten(str(near), 60)}'" if near else ""
         return f"the query cannot be parsed: {description} ({where}{near_text})"
     return f"the query cannot be parsed: {_ANSI.sub('', str(error))}"
+
+
+def _escaped_quote_hint(sql: str) -> str:
+    if '\\"' not in sql:
+        return ""
+    return (
+        '; the query holds \\" (copied from a JSON example?): in SQL write plain double quotes, '
+        "without the backslashes"
+    )
 
 
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -350,6 +368,37 @@ def _forbidden_clauses(query: exp.Expr) -> Iterator[Rejection]:
                 RejectionCode.STATEMENT_NOT_ALLOWED,
                 "locking clauses (FOR UPDATE / FOR SHARE) are not allowed",
             )
+
+
+def _unknown_group_by_tables(query: exp.Expr) -> Iterator[Rejection]:
+    """GROUP BY columns qualified by a name their query has no table, alias or CTE for.
+
+    Only GROUP BY is checked: elsewhere `a.b` may be field `b` of a struct column `a`, which
+    the validator cannot tell without the table's schema.
+    """
+    try:
+        scopes = traverse_scope(query)
+    except SqlglotError:
+        return
+    for scope in scopes:
+        group = scope.expression.args.get("group")
+        if not isinstance(scope.expression, exp.Select) or group is None:
+            continue
+        known: set[str] = set()
+        outer: Scope | None = scope
+        while outer is not None:  # a correlated subquery may name its outer query's tables
+            known.update(name.lower() for name in outer.sources)
+            outer = outer.parent
+        for expression in group.expressions:
+            for column in expression.find_all(exp.Column):
+                if column.table and column.table.lower() not in known:
+                    names = ", ".join(sorted(scope.sources)) or "none"
+                    yield rejection(
+                        RejectionCode.UNKNOWN_TABLE_REFERENCE,
+                        f"GROUP BY {_shorten(column.sql(DIALECT), 60)} names "
+                        f"'{_shorten(column.table, 60)}', which is no table or alias of its "
+                        f"query (it has: {_shorten(names)}); Athena would fail the run",
+                    )
 
 
 # --- output columns -----------------------------------------------------------------------

@@ -373,6 +373,11 @@ CORPUS: tuple[CorpusQuery, ...] = (
     ),
     # --- tables ------------------------------------------------------------------------------
     bad(
+        "seed_renewal_as_published_groups_by_a_table_it_lacks",
+        "SELECT MAX(contact.id) as Id FROM crm.salesforce_contact contact GROUP BY endpoint.id",
+        "UNKNOWN_TABLE_REFERENCE",
+    ),
+    bad(
         "other_database",
         "SELECT id AS Id FROM finance.salaries",
         "DATABASE_NOT_ALLOWED",

@@ -164,3 +164,48 @@ def test_the_help_text_names_every_fixed_column() -> None:
     for column in PINPOINT_IMPORTS.fixed:
         family, _, field = column.partition(".")
         assert (field or family) in PINPOINT_IMPORTS.columns_help
+
+
+def test_group_by_a_table_the_query_does_not_have_is_rejected() -> None:
+    # Seed 001's renewal query as published: it groups by `endpoint`, which it never names.
+    verdict = validate(
+        'SELECT MAX(contact.id) AS "Id" FROM salesforce_contact contact '
+        "INNER JOIN salesforce_loan__c loan ON loan.contact_id = contact.id "
+        "GROUP BY endpoint.id"
+    )
+    assert verdict.codes == ["UNKNOWN_TABLE_REFERENCE"]
+    assert "'endpoint'" in verdict.reasons[0].message
+    assert "contact, loan" in verdict.reasons[0].message
+
+
+@pytest.mark.parametrize(
+    "group_by",
+    [
+        "CONTACT.id",  # Athena folds identifiers: the alias in another case is the alias
+        "salesforce_contact.id",
+        "1",
+        "id",
+    ],
+)
+def test_group_by_the_query_s_own_tables_is_accepted(group_by: str) -> None:
+    table = (
+        "salesforce_contact" if group_by.startswith("salesforce") else "salesforce_contact contact"
+    )
+    verdict = validate(f'SELECT MAX(id) AS "Id" FROM {table} GROUP BY {group_by}')  # noqa: S608
+    assert verdict.accepted, verdict.reasons
+
+
+def test_a_correlated_subquery_may_group_by_its_outer_table() -> None:
+    verdict = validate(
+        'SELECT c.id AS "Id" FROM contact c WHERE EXISTS '
+        "(SELECT 1 FROM loan GROUP BY c.id, loan.contact_id)"
+    )
+    assert verdict.accepted, verdict.reasons
+
+
+def test_json_escaped_quotes_get_a_hint() -> None:
+    verdict = validate(r"SELECT endpoint_id AS \"Id\" FROM crm")
+    assert verdict.codes == ["PARSE_ERROR"]
+    assert "without the backslashes" in verdict.reasons[0].message
+    plain = validate("SELECT endpoint_id AS Id FROM crm WHERE")
+    assert "backslashes" not in plain.reasons[0].message
