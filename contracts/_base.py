@@ -193,3 +193,71 @@ class Event(FrozenModel):
     def detail_json(self) -> str:
         """The EventBridge `detail` as JSON text."""
         return self.model_dump_json(by_alias=True)
+
+
+class Request(Event):
+    """A request users publish (`REQUEST`): `metadata` may be left out, and the consumer
+    fills it from the EventBridge envelope (`completed`), the same way on every delivery."""
+
+    REQUEST: ClassVar[bool] = True
+
+    metadata: EventMetadata | None = None  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _version_matches_the_model(self) -> Self:
+        if self.metadata is not None and self.metadata.version != self.VERSION:
+            raise ValueError(
+                f"{self.DETAIL_TYPE} is version {self.VERSION}; "
+                f"metadata.version says {self.metadata.version}"
+            )
+        return self
+
+    @property
+    def event_id(self) -> str | None:
+        return None if self.metadata is None else self.metadata.event_id
+
+    @property
+    def known_metadata(self) -> EventMetadata:
+        """The metadata of a completed request; a consumer completes a request first."""
+        if self.metadata is None:
+            raise ValueError(f"{self.DETAIL_TYPE} has no metadata: complete it first")
+        return self.metadata
+
+    def detail_json(self) -> str:
+        exclude = {"metadata"} if self.metadata is None else None
+        return self.model_dump_json(by_alias=True, exclude=exclude)
+
+    @classmethod
+    def requester(cls, envelope_source: str | None, requested_by: str | None) -> str:
+        """Who published a request that carried no metadata: `<SOURCE>/<who>`."""
+        who = requested_by or envelope_source
+        if not who or who == cls.SOURCE:
+            return cls.SOURCE
+        return f"{cls.SOURCE}/{who}"[:128]
+
+    @classmethod
+    def event_id_from(cls, envelope_id: str) -> str:
+        """The event id of a request that carried no metadata, from its envelope's id."""
+        return derived_event_id(envelope_id, cls.DETAIL_TYPE, "event_id")
+
+    def completed(
+        self,
+        *,
+        envelope_id: str,
+        occurred_at: datetime,
+        producer: str,
+        correlation_id: str | None = None,
+    ) -> Self:
+        """The request with metadata: its own, or derived from the envelope, so every
+        delivery of one event gets the same event id."""
+        if self.metadata is not None:
+            return self
+        event_id = self.event_id_from(envelope_id)
+        metadata = EventMetadata(
+            event_id=event_id,
+            version=self.VERSION,
+            occurred_at=occurred_at,
+            producer=producer,
+            correlation_id=correlation_id or event_id,
+        )
+        return self.model_copy(update={"metadata": metadata})

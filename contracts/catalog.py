@@ -17,6 +17,7 @@ from contracts._base import (
     FrozenModel,
     PinpointId,
     Platform,
+    Request,
     ResourceType,
     UtcDatetime,
 )
@@ -307,15 +308,15 @@ class BackfillRequest(FrozenModel):
     )
 
 
-class CatalogBackfillRequested(Event):
+class CatalogBackfillRequested(Request):
     SOURCE: ClassVar[str] = "pinpoint-lake.backfill"
     DETAIL_TYPE: ClassVar[str] = "CatalogBackfillRequested"
     VERSION: ClassVar[str] = "1"
     DESCRIPTION: ClassVar[str] = (
         "Read every campaign, journey and segment of the monitored projects (and of the "
-        "Connect domain and instance) into the catalog."
+        "Connect domain and instance) into the catalog. Publishers may omit `metadata`; the "
+        "log-ingester fills it."
     )
     CONSUMERS: ClassVar[tuple[str, ...]] = ("log-ingester",)
-    REQUEST: ClassVar[bool] = True
 
     data: BackfillRequest

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from contracts import AWS_EVENTS, PROJECT_EVENTS, Event, SegmentQueryRequested
+from contracts import AWS_EVENTS, PROJECT_EVENTS, Event
 from contracts.aws import AwsEvent
 from contracts.examples import example_event
 
@@ -36,7 +36,7 @@ def event_schema(model: type[Event] | type[AwsEvent]) -> dict[str, Any]:
     definitions = detail.pop("$defs", {})
     # Users publish requests from their own sources; every other event has exactly one.
     source: dict[str, Any] = {"type": "string"}
-    if model is not SegmentQueryRequested:
+    if not (issubclass(model, Event) and model.REQUEST):
         source["enum"] = [model.SOURCE]
     schema: dict[str, Any] = {
         "$schema": DRAFT_4,

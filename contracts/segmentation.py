@@ -7,7 +7,14 @@ from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import AliasChoices, Field, StringConstraints, field_validator, model_validator
 
-from contracts._base import DomainName, Event, EventMetadata, FrozenModel, PinpointId, RunId
+from contracts._base import (
+    DomainName,
+    Event,
+    FrozenModel,
+    PinpointId,
+    Request,
+    RunId,
+)
 
 # Queries travel inside every run event; this bound keeps each event below EventBridge's
 # 256 KB entry limit even when every character is JSON-escaped to six bytes.
@@ -118,7 +125,7 @@ class RunRequest(FrozenModel):
         return self
 
 
-class SegmentQueryRequested(Event):
+class SegmentQueryRequested(Request):
     """Published by users; the only request among the past-tense facts."""
 
     SOURCE: ClassVar[str] = "pinpoint-lake.user"
@@ -129,32 +136,13 @@ class SegmentQueryRequested(Event):
         "Publishers may omit `metadata`; the validator fills it."
     )
     CONSUMERS: ClassVar[tuple[str, ...]] = ("query-validator",)
-    REQUEST: ClassVar[bool] = True
 
-    metadata: EventMetadata | None = None  # type: ignore[assignment]
     data: RunRequest
-
-    @model_validator(mode="after")
-    def _version_matches_the_model(self) -> Self:
-        if self.metadata is not None and self.metadata.version != self.VERSION:
-            raise ValueError(
-                f"{self.DETAIL_TYPE} is version {self.VERSION}; "
-                f"metadata.version says {self.metadata.version}"
-            )
-        return self
 
     @classmethod
     def from_user(cls, query: str, **fields: Any) -> SegmentQueryRequested:
         """The request as a user publishes it: data only."""
         return cls(data=RunRequest(query=query, **fields))
-
-    @property
-    def event_id(self) -> str | None:
-        return None if self.metadata is None else self.metadata.event_id
-
-    def detail_json(self) -> str:
-        exclude = {"metadata"} if self.metadata is None else None
-        return self.model_dump_json(by_alias=True, exclude=exclude)
 
 
 class Rejection(FrozenModel):

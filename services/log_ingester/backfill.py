@@ -15,12 +15,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from contracts import (
     BackfillPage,
     CatalogBackfillRequested,
     Event,
+    EventBridgeEnvelope,
     PinpointResourceChanged,
     Platform,
     derived_event_id,
@@ -55,6 +57,18 @@ class BackfillReport:
 class BackfillOutcome:
     events: list[Event]
     report: BackfillReport
+
+
+def complete_request(
+    request: CatalogBackfillRequested, envelope: EventBridgeEnvelope, now: datetime
+) -> CatalogBackfillRequested:
+    """The request with metadata: a requester may publish `data` only, and then every
+    delivery of its event gets the same metadata from the envelope."""
+    return request.completed(
+        envelope_id=envelope.id,
+        occurred_at=envelope.time or now,
+        producer=request.requester(envelope.source, request.data.requested_by),
+    )
 
 
 def run_backfill(
@@ -93,10 +107,10 @@ def run_backfill(
         events.append(
             PinpointResourceChanged.new(
                 outcome,
-                correlation_id=request.metadata.correlation_id,
-                causation_id=request.metadata.event_id,
+                correlation_id=request.known_metadata.correlation_id,
+                causation_id=request.known_metadata.event_id,
                 event_id=derived_event_id(
-                    request.metadata.event_id,
+                    request.known_metadata.event_id,
                     outcome.resource_type.value,
                     *_scope_parts(outcome.platform, scope),
                     outcome.resource_id,
@@ -118,7 +132,7 @@ def _continuation(
     request: CatalogBackfillRequested, page: BackfillPage
 ) -> CatalogBackfillRequested:
     event_id = derived_event_id(
-        request.metadata.event_id,
+        request.known_metadata.event_id,
         "backfill-page",
         *_scope_parts(page.platform, scope_key(page, page.resource_type)),
         page.resource_type.value,
@@ -126,10 +140,10 @@ def _continuation(
     )
     return CatalogBackfillRequested.new(
         request.data.model_copy(update={"page": page}),
-        correlation_id=request.metadata.correlation_id,
-        causation_id=request.metadata.event_id,
+        correlation_id=request.known_metadata.correlation_id,
+        causation_id=request.known_metadata.event_id,
         event_id=event_id,
-        occurred_at=request.metadata.occurred_at,
+        occurred_at=request.known_metadata.occurred_at,
         producer=PinpointResourceChanged.producer_name(),
     )
 

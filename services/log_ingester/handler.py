@@ -11,9 +11,10 @@ from contracts import (
     EventContractError,
     ParsedEvent,
     S3ObjectCreated,
+    utc_now,
 )
 from services.common.function import LambdaFunction, Routes, route
-from services.log_ingester.backfill import run_backfill
+from services.log_ingester.backfill import complete_request, run_backfill
 from services.log_ingester.bootstrap import LogIngester, bootstrap
 from services.log_ingester.logic import (
     FileStatus,
@@ -50,7 +51,7 @@ def on_api_call(ingester: LogIngester, parsed: ParsedEvent[CloudTrailApiCall]) -
 
 
 def on_backfill(ingester: LogIngester, parsed: ParsedEvent[CatalogBackfillRequested]) -> None:
-    request = parsed.detail
+    request = complete_request(parsed.detail, parsed.envelope, utc_now())
     backfill = run_backfill(
         request,
         ingester.lister,

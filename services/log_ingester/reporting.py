@@ -76,7 +76,7 @@ def report_backfill(
     request: CatalogBackfillRequested, report: BackfillReport, published: int
 ) -> None:
     """One backfill step: pages, continuations, changes, and what was odd about it."""
-    context = {"correlation_id": request.metadata.correlation_id}
+    context = {"correlation_id": request.known_metadata.correlation_id}
     if request.data.page is not None:
         context |= {
             "platform": request.data.page.platform.value,

@@ -25,7 +25,6 @@ from contracts import (
     EngagementTarget,
     EventBridgeEnvelope,
     EventContractError,
-    EventMetadata,
     RejectedRun,
     Rejection,
     RunId,
@@ -197,32 +196,16 @@ def derived_run_id(envelope_id: str) -> str:
     return "run-" + derived_event_id(envelope_id, SegmentQueryRequested.DETAIL_TYPE, "run_id")
 
 
-def _derived_request_event_id(envelope_id: str) -> str:
-    return derived_event_id(envelope_id, SegmentQueryRequested.DETAIL_TYPE, "event_id")
-
-
-def _user_producer(envelope_source: str | None, requested_by: str | None) -> str:
-    base = SegmentQueryRequested.SOURCE
-    who = requested_by or envelope_source
-    if not who or who == base:
-        return base
-    return f"{base}/{who}"[:128]
-
-
 def complete_request(
     request: SegmentQueryRequested, envelope: EventBridgeEnvelope, now: datetime
 ) -> SegmentQueryRequested:
     """The request with metadata: the user's own, or filled from the envelope."""
-    if request.metadata is not None:
-        return request
-    metadata = EventMetadata(
-        event_id=_derived_request_event_id(envelope.id),
-        version=SegmentQueryRequested.VERSION,
+    return request.completed(
+        envelope_id=envelope.id,
         occurred_at=envelope.time or now,
-        producer=_user_producer(envelope.source, request.data.requested_by),
+        producer=request.requester(envelope.source, request.data.requested_by),
         correlation_id=request.data.run_id or derived_run_id(envelope.id),
     )
-    return request.model_copy(update={"metadata": metadata})
 
 
 def answer(
@@ -289,7 +272,7 @@ def answer_unreadable(error: EventContractError, now: datetime) -> SegmentQueryR
     request_event_id = (
         user_event_id
         if isinstance(user_event_id, str) and 0 < len(user_event_id) <= 128
-        else _derived_request_event_id(envelope_id)
+        else SegmentQueryRequested.event_id_from(envelope_id)
     )
     return _rejected(
         run_id or derived_run_id(envelope_id),

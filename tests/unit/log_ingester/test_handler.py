@@ -205,6 +205,25 @@ def test_a_backfill_request_fans_out_over_the_monitored_projects(bus: str) -> No
     )
 
 
+def test_a_backfill_request_with_data_only_is_answered_the_same_on_redelivery(bus: str) -> None:
+    # Like SegmentQueryRequested, a requester may leave out `metadata`.
+    event = eventbridge_event(
+        "my-team.tools", "CatalogBackfillRequested", {"data": {"requested_by": "ops"}}
+    )
+    function = handler.lambda_handler.fresh()
+    first = function(sqs_batch(event), FakeLambdaContext())
+    pages = published(bus)
+    again = function(sqs_batch(event), FakeLambdaContext())
+    repeated = published(bus)
+
+    assert first == again == {"batchItemFailures": []}
+    assert len(pages) == 2 * len(ResourceType)
+    assert {e["detail"]["metadata"]["producer"] for e in pages} == {"log-ingester"}
+    assert sorted(e["detail"]["metadata"]["event_id"] for e in repeated) == sorted(
+        e["detail"]["metadata"]["event_id"] for e in pages
+    )
+
+
 def environment(**variables: str) -> dict[str, str]:
     return {"POWERTOOLS_SERVICE_NAME": "log-ingester", "EVENT_BUS_NAME": BUS, **variables}
 
