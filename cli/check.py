@@ -1,10 +1,12 @@
 """`query check`: the validator's verdict, and optionally the rows a query would import.
 
-Analysts run this before submitting. Without a data lake it needs nothing but the SQL;
-with `--data-lake DIR` (one folder per table, Parquet or CSV) it also runs the query on
-DuckDB the way the local cloud's Athena does, writes the result in Athena's CSV format and
-passes it through the importer's own row checks, so "would be imported" means exactly
-what the importer will do. Counts and reasons are shown, never row values.
+Analysts run this before submitting. The verdict is the deployed validator's own
+(cli/validation.py): with `--stack` under the stack's settings (allowed databases, catalog,
+targets), without it under the template's defaults, and a line says which. With
+`--data-lake DIR` (one folder per table, Parquet or CSV) it also runs the query on DuckDB
+the way the local cloud's Athena does, writes the result in Athena's CSV format and passes
+it through the importer's own row checks for the run's target, so "would be imported"
+means exactly what the importer will do. Counts and reasons are shown, never row values.
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cli.output import emit, table, to_json
+from cli.output import emit, plural, table, to_json, wrapped
+from cli.validation import Validator
+from contracts import SegmentQueryRejected
 from infra.local.athena.csv_format import csv_line, csv_row
 from infra.local.athena.engine import DuckDbEngine
 from infra.local.athena.errors import QueryFailedError
 from infra.local.athena.lake import discover
 from infra.local.athena.sql import prepare
-from services.common.sql_rules import ValidationPolicy, validate
+from services.common.sql_rules import ValidationPolicy
+from services.common.targets.imports import ImportVocabulary
 from services.importer.rows import InvalidResultError, check_rows
 
 
-def _run_on_lake(sql: str, lake: Path, policy: ValidationPolicy) -> dict[str, Any]:
-
+def _run_on_lake(
+    sql: str, lake: Path, policy: ValidationPolicy, vocabulary: ImportVocabulary
+) -> dict[str, Any]:
     engine = DuckDbEngine(catalog=policy.catalog, database=policy.default_database)
     try:
         engine.register(discover(lake))
@@ -48,7 +54,7 @@ def _run_on_lake(sql: str, lake: Path, policy: ValidationPolicy) -> dict[str, An
     finally:
         engine.close()
     try:
-        report = check_rows(athena_csv, io.BytesIO())
+        report = check_rows(athena_csv, io.BytesIO(), vocabulary=vocabulary)
     except InvalidResultError as error:
         return {"ran": True, "importable": False, "reason": str(error)}
     return {
@@ -61,44 +67,64 @@ def _run_on_lake(sql: str, lake: Path, policy: ValidationPolicy) -> dict[str, An
     }
 
 
-def check_query(sql: str, *, data_lake: Path | None, json_output: bool) -> int:
+def check_query(
+    sql: str,
+    *,
+    validator: Validator,
+    target: str | None,
+    data_lake: Path | None,
+    json_output: bool,
+) -> int:
     """0 when the query would be accepted (and, with a lake, runs and imports rows)."""
-    policy = ValidationPolicy()
-    verdict = validate(sql, policy)
+    data: dict[str, Any] = {"query": sql}
+    if target:
+        data["target"] = target
+    _, answer = validator.judge(data, datetime.now(UTC))
+    deployment = validator.deployment
+    run_target = answer.data.request.target if answer.data.request else None
+    run_target = run_target or deployment.targets.default_target
     outcome: dict[str, Any] = {
-        "accepted": verdict.accepted,
-        "columns": verdict.columns,
-        "tables": verdict.tables,
-        "reasons": [reason.model_dump(mode="json") for reason in verdict.reasons],
+        "accepted": not isinstance(answer, SegmentQueryRejected),
+        "assumed": validator.assumed,
+        "target": run_target.value,
     }
-    if verdict.accepted and data_lake is not None:
-        outcome["data_lake"] = _run_on_lake(sql, data_lake, policy)
+    if isinstance(answer, SegmentQueryRejected):
+        outcome["reasons"] = [reason.model_dump(mode="json") for reason in answer.data.reasons]
+    else:
+        outcome["columns"] = answer.data.columns
+        outcome["tables"] = answer.data.tables
+        if data_lake is not None:
+            vocabulary = deployment.targets.vocabulary(run_target, deployment.policy)
+            outcome["data_lake"] = _run_on_lake(sql, data_lake, deployment.policy, vocabulary)
     if json_output:
         emit(to_json(outcome))
     else:
         _show(outcome)
     lake = outcome.get("data_lake") or {}
-    good = verdict.accepted and (not lake or (lake.get("ran") and lake.get("importable")))
+    good = outcome["accepted"] and (not lake or (lake.get("ran") and lake.get("importable")))
     return 0 if good else 1
 
 
 def _show(outcome: dict[str, Any]) -> None:
+    emit(wrapped(outcome["assumed"]))
     if outcome["accepted"]:
-        emit(f"accepted: columns {', '.join(outcome['columns'])}")
-        emit(f"reads: {', '.join(outcome['tables']) or '(no table)'}")
+        emit(wrapped(f"accepted for {outcome['target']}: columns {', '.join(outcome['columns'])}"))
+        emit(wrapped(f"reads: {', '.join(outcome['tables']) or '(no table)'}"))
     else:
-        emit(table(outcome["reasons"], ["code", "message"], title="rejected", max_width=90))
+        title = f"rejected ({plural(len(outcome['reasons']), 'reason')})"
+        emit(table(outcome["reasons"], ["code", "message"], title=title, max_width=90))
     lake = outcome.get("data_lake")
     if lake is None:
         return
     if not lake["ran"]:
-        emit(f"the query fails on the data lake: {lake['athena_error']}")
+        emit(wrapped(f"the query fails on the data lake: {lake['athena_error']}"))
     elif not lake["importable"]:
-        emit(f"the result cannot be imported: {lake['reason']}")
+        emit(wrapped(f"the result cannot be imported: {lake['reason']}"))
     else:
         emit(
-            f"on the data lake: {lake['rows_read']} rows, {lake['rows_to_import']} would be "
-            f"imported, {lake['rows_rejected']} rejected"
+            f"on the data lake: {plural(lake['rows_read'], 'row')}, "
+            f"{lake['rows_to_import']} would be imported, {lake['rows_rejected']} rejected"
         )
         if lake["rejection_sample"]:
-            emit(table(lake["rejection_sample"], ["row_number", "code", "column", "message"]))
+            columns = ["row_number", "code", "column", "message"]
+            emit(table(lake["rejection_sample"], columns, max_width=70))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -35,15 +36,16 @@ def to_json(value: Any) -> str:
     return json.dumps(_plain(value), indent=2, sort_keys=False, ensure_ascii=False)
 
 
-def _cell(value: Any, width: int) -> str:
+def _cell(value: Any, width: int) -> list[str]:
+    """The cell's lines: a long text wraps (never cut: a reason's end is often its point)."""
     if value is None:
         text = "-"
     elif isinstance(value, bool):
         text = "yes" if value else "no"
     else:
         text = str(_plain(value))
-    text = text.replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    text = " ".join(text.split())
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
 
 
 def table(
@@ -53,10 +55,11 @@ def table(
     title: str | None = None,
     max_width: int = 40,
 ) -> str:
-    """An aligned text table of `columns` (missing values shown as '-')."""
+    """An aligned text table of `columns` (missing values shown as '-'); a value wider than
+    `max_width` wraps onto more lines of its row."""
     cells = [[_cell(row.get(column), max_width) for column in columns] for row in rows]
     widths = [
-        max([len(column), *(len(line[index]) for line in cells)])
+        max([len(column), *(len(part) for line in cells for part in line[index])])
         for index, column in enumerate(columns)
     ]
     lines = []
@@ -66,10 +69,14 @@ def table(
         "  ".join(column.ljust(width) for column, width in zip(columns, widths, strict=True))
     )
     lines.append("  ".join("-" * width for width in widths))
-    lines.extend(
-        "  ".join(value.ljust(width) for value, width in zip(line, widths, strict=True)).rstrip()
-        for line in cells
-    )
+    for line in cells:
+        for depth in range(max(len(cell) for cell in line)):
+            parts = (cell[depth] if depth < len(cell) else "" for cell in line)
+            lines.append(
+                "  ".join(
+                    part.ljust(width) for part, width in zip(parts, widths, strict=True)
+                ).rstrip()
+            )
     if not rows:
         lines.append("(none)")
     return "\n".join(lines)
@@ -82,3 +89,15 @@ def heading(text: str) -> str:
 def emit(text: str, stream: TextIO | None = None) -> None:
     """Write a line of output (the CLI's only way of printing)."""
     (stream or sys.stdout).write(text + "\n")
+
+
+def wrapped(text: str, width: int = 100, indent: str = "  ") -> str:
+    """A long message as lines of at most `width`, continued with `indent` (never cut)."""
+    return textwrap.fill(
+        " ".join(text.split()), width, subsequent_indent=indent, break_on_hyphens=False
+    )
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 endpoint`, `3 endpoints`, `0 entries` (give `many` when it is not noun + 's')."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"

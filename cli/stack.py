@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from cli.errors import AwsError
 
 REQUIRED_OUTPUTS = (
     "EventBusName",
@@ -15,13 +17,14 @@ REQUIRED_OUTPUTS = (
 )
 
 
-class StackError(RuntimeError):
+class StackError(AwsError):
     """The stack cannot be used; the message says what to do next."""
 
 
 @dataclass(frozen=True)
 class StackOutputs:
     values: Mapping[str, str]
+    parameters: Mapping[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> str:
         try:
@@ -41,15 +44,24 @@ def read_outputs(cloudformation: Any, stack_name: str) -> StackOutputs:
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except cloudformation.exceptions.ClientError as error:
+        # CloudFormation answers a missing stack with ValidationError; anything else (access
+        # denied, bad credentials) is explained like any other AWS failure (cli/errors.py).
+        if error.response["Error"]["Code"] != "ValidationError":
+            raise
+        region = cloudformation.meta.region_name
         raise StackError(
-            f"cannot read stack {stack_name!r}: {error.response['Error']['Message']}. "
-            "Check --stack, --region and your AWS credentials."
+            f"no stack {stack_name!r} in {region}: {error.response['Error']['Message']}. "
+            "Check --stack and --region."
         ) from None
     outputs = {item["OutputKey"]: item["OutputValue"] for item in stacks[0].get("Outputs", [])}
+    parameters = {
+        item["ParameterKey"]: item.get("ParameterValue", "")
+        for item in stacks[0].get("Parameters", [])
+    }
     missing = [name for name in REQUIRED_OUTPUTS if name not in outputs]
     if missing:
         raise StackError(
             f"stack {stack_name!r} lacks outputs {', '.join(missing)}: is it a pinpoint-lake "
             "stack? Deploy infra/template.yaml."
         )
-    return StackOutputs(outputs)
+    return StackOutputs(outputs, parameters)

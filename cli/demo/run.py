@@ -16,15 +16,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import shutil
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -45,12 +42,12 @@ from cli.demo.data_lake import build_data_lake, endpoint_records
 from cli.demo.pinpoint_seed import change_project, seed_project
 from cli.demo.queries import DEMO_QUERIES
 from cli.output import emit, heading, table, to_json
+from cli.service_logs import services_log_to
 from cli.stack import StackOutputs
 from cli.traces import render, run_traces
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
 from infra.local.athena import AthenaEmulator
-from services.common.observability import logger as service_logger
 
 ENDPOINT_BATCH = 100  # UpdateEndpointsBatch takes at most 100 items
 RUN_EVENT_TYPES = (
@@ -83,23 +80,6 @@ class Report:
     def finish(self) -> None:
         if self.json_output:
             emit(to_json(self.sections), self.out)
-
-
-@contextlib.contextmanager
-def _service_logs_to(path: Path) -> Iterator[None]:
-    """The services' JSON logs go to a file, so the demo's own output stays readable."""
-    handler = service_logger.registered_handler
-    if not isinstance(handler, logging.StreamHandler):
-        yield
-        return
-    with path.open("a", encoding="utf-8") as log_file:
-        previous = handler.setStream(log_file)
-        try:
-            # Powertools prints its metrics (EMF lines) to stdout: they go to the file too.
-            with contextlib.redirect_stdout(log_file):
-                yield
-        finally:
-            handler.setStream(previous or sys.stdout)
 
 
 def _sns_inbox(cloud: LocalCloud) -> tuple[Any, str]:
@@ -444,8 +424,29 @@ def run_demo(
     lake.mkdir(parents=True, exist_ok=True)
     log_path = work / "services.log"
     if not json_output:
-        emit(f"pinpoint-lake demo: service logs go to {log_path}", out)
-    with _service_logs_to(log_path), LocalCloud(data_lake=lake, cloudtrail=True) as cloud:
+        kept = "kept" if keep else "removed at the end unless something fails (--keep DIR keeps it)"
+        emit(f"pinpoint-lake demo: service logs go to {log_path}, {kept}", out)
+    try:
+        dead = _run(report, lake, log_path, endpoints)
+    finally:
+        if not keep:
+            shutil.rmtree(lake, ignore_errors=True)
+    if not keep and not dead:
+        shutil.rmtree(work, ignore_errors=True)
+    report.sections["seconds"] = round(time.monotonic() - started, 1)
+    if dead:
+        report.sections["service_log"] = str(log_path)
+    if not json_output:
+        if dead:
+            emit(f"\nsomething failed: the service logs are kept in {log_path}", out)
+        emit(f"\ndemo finished in {report.sections['seconds']} s", out)
+    report.finish()
+    return 0 if not dead else 1
+
+
+def _run(report: Report, lake: Path, log_path: Path, endpoints: int) -> dict[str, int]:
+    """The demo's three parts; the dead-letter queues that hold messages at the end."""
+    with services_log_to(log_path), LocalCloud(data_lake=lake, cloudtrail=True) as cloud:
         cloud.run_until_idle()
         _catalog(cloud, report)
         _segmentation(cloud, lake, endpoints, report)
@@ -457,10 +458,4 @@ def run_demo(
             dead,
             "empty: every message was handled" if not dead else to_json(dead),
         )
-    if not keep:
-        shutil.rmtree(lake, ignore_errors=True)
-    report.sections["seconds"] = round(time.monotonic() - started, 1)
-    if not json_output:
-        emit(f"\ndemo finished in {report.sections['seconds']} s", out)
-    report.finish()
-    return 0 if not dead else 1
+    return dead
