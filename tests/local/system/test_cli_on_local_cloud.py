@@ -11,8 +11,10 @@ import boto3
 import pytest
 
 from cli import main as cli_main
+from cli.runs import render_run
 from cli.stack import StackOutputs
 from cli.traces import run_traces
+from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
 
 pytestmark = pytest.mark.system
@@ -60,13 +62,28 @@ def test_query_submit_runs_show_and_trace(run: Any, cloud: LocalCloud, tmp_path:
     )
     code, submitted = run("query", "submit", "--sql", str(sql), "--run-id", "cli-run")
     assert code == 0
-    assert submitted == {"run_id": "cli-run"}
+    assert submitted == {"run_id": "cli-run", "published": True}
     cloud.run_until_idle()
 
     code, status = run("runs", "show", "cli-run")
     assert code == 0
+    assert status["outcome"] == "COMPLETE"
     assert status["query"]["status"] == "SUCCEEDED"
     assert status["import"]["status"] == "COMPLETE"
+    assert status["import"]["counts"] == {"rows_read": 3, "rows_to_import": 3, "rows_rejected": 0}
+    assert status["import"]["endpoints_imported"] == 3
+
+    # The same run id again: nothing is published, the run that exists is shown.
+    code, again = run("query", "submit", "--sql", str(sql), "--run-id", "cli-run")
+    assert code == 2
+    assert again["published"] is False
+    assert again["exists"]["outcome"] == "COMPLETE"
+
+    code, listed = run("runs", "list", "--status", "complete", "--target", "pinpoint")
+    assert code == 0
+    assert "cli-run" in [item["run_id"] for item in listed]
+    code, listed = run("runs", "list", "--target", "connect")
+    assert "cli-run" not in [item["run_id"] for item in listed]
 
     now = cloud.clock.now()
     from datetime import timedelta
@@ -80,6 +97,74 @@ def test_query_submit_runs_show_and_trace(run: Any, cloud: LocalCloud, tmp_path:
     )
     assert traces
     assert any("Importer" in name for name in traces[0].services())
+
+
+def test_runs_show_explains_failures_without_values(
+    run: Any, cloud: LocalCloud, tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.sql"
+    missing.write_text('select endpoint_id as "Id" from no_such_table')
+    assert run("query", "submit", "--sql", str(missing), "--run-id", "athena-fails")[0] == 0
+    # The first row loses its Id: the importer rejects it and imports the others.
+    partial = tmp_path / "partial.sql"
+    partial.write_text(
+        f"""select nullif(endpoint_id, '{1:032x}') as "Id", plan as "Attributes.Plan" from crm"""  # noqa: S608
+    )
+    assert run("query", "submit", "--sql", str(partial), "--run-id", "rows-fail")[0] == 0
+    cloud.run_until_idle()
+
+    code, failed = run("runs", "show", "athena-fails")
+    assert code == 1
+    assert failed["outcome"] == "FAILED"
+    assert "no_such_table" in failed["query"]["athena_reason"]
+
+    code, status = run("runs", "show", "rows-fail")
+    assert (code, status["outcome"]) == (1, "PARTIAL"), status
+    assert status["import"]["counts"]["rows_rejected"] == 1
+    assert [(row["code"], row["column"]) for row in status["import"]["rejected_rows"]] == [
+        ("MISSING_ID", "Id")
+    ]
+    assert "first 1 rejected row of 1" in render_run(status)
+    shown = json.dumps(status) + render_run(status)
+    assert "gold" not in shown  # the plan column's values never appear
+
+
+def test_a_query_the_validator_rejects_is_not_published(run: Any, tmp_path: Path) -> None:
+    sql = tmp_path / "renewal.sql"
+    sql.write_text('select max(contact.endpoint_id) as "Id" from crm contact group by endpoint.id')
+    code, answer = run("query", "submit", "--sql", str(sql), "--run-id", "never-published")
+    assert code == 1
+    assert answer["published"] is False
+    assert [reason["code"] for reason in answer["reasons"]] == ["UNKNOWN_TABLE_REFERENCE"]
+    assert run("runs", "show", "never-published")[0] == 1
+
+
+def test_submit_wait_follows_the_run_to_its_end(cloud: LocalCloud, tmp_path: Path) -> None:
+    from cli.runs import follow_run
+
+    sql = tmp_path / "wait.sql"
+    sql.write_text('select endpoint_id as "Id", plan as "Attributes.Plan" from crm')
+    outputs = StackOutputs({key: str(value) for key, value in cloud.outputs.items()})
+    request = SegmentQueryRequested.from_user(sql.read_text(), run_id="waited", dry_run=True)
+    boto3.client("events").put_events(
+        Entries=[put_events_entry(request, event_bus_name=outputs["EventBusName"])]
+    )
+    polls: list[float] = []
+
+    def wait(seconds: float) -> None:
+        polls.append(seconds)
+        cloud.run_until_idle()
+
+    session = boto3.session.Session()
+    assert follow_run(session, outputs, "waited", json_output=True, sleep=wait) == 0
+    assert len(polls) <= 3
+    # A run that never reaches a ledger (rejected) ends after the start bound, not an hour.
+    assert (
+        follow_run(
+            session, outputs, "nowhere", json_output=True, start_seconds=10, sleep=lambda _: None
+        )
+        == 1
+    )
 
 
 def test_catalog_list_and_backfill(run: Any, cloud: LocalCloud) -> None:
