@@ -148,14 +148,15 @@ def cmd_query_submit(args: argparse.Namespace) -> int:
     from contracts import SegmentQueryRejected, put_events_entry
 
     data = _run_request(args, read_sql(args.sql))
-    if args.local:
-        # The local cloud deploys the template with its defaults, Connect switched on.
-        validator = default_validator(connect=True)
-    else:
+    now = datetime.now(UTC)
+    # The local cloud deploys the template with its defaults, Connect switched on; its
+    # verdict on the request's contract (size, run id) is every stack's, so a request that
+    # breaks it is refused before any stack is read.
+    request, answer = default_validator(connect=True).judge(data, now)
+    if request is not None and not args.local:
         outputs = _outputs(args)
-        validator = stack_validator(outputs, args.stack)
-    # The deployed validator's own code and settings, before anything is published.
-    request, answer = validator.judge(data, datetime.now(UTC))
+        # The deployed validator's own code and settings, before anything is published.
+        request, answer = stack_validator(outputs, args.stack).judge(data, now)
     if isinstance(answer, SegmentQueryRejected):
         reasons = list(answer.data.reasons)
         if request is None:  # the request itself breaks the contract (size, run id)
