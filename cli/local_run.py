@@ -32,7 +32,7 @@ def run_locally(request: SegmentQueryRequested, lake: Path) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="pinpoint-lake-local-"))
     log_path = work / "services.log"
     run_id = str(request.data.run_id)
-    failed = True
+    keep = False  # the logs are kept only when they explain a dead letter
     try:
         with services_log_to(log_path), LocalCloud(data_lake=lake) as cloud:
             cloud.run_until_idle()
@@ -54,8 +54,8 @@ def run_locally(request: SegmentQueryRequested, lake: Path) -> dict[str, Any]:
         if dead:
             status["dead_letters"] = dead
             status["service_log"] = str(log_path)
-        failed = bool(dead)
+            keep = True
         return status
     finally:
-        if not failed:
+        if not keep:
             shutil.rmtree(work, ignore_errors=True)

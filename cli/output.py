@@ -92,9 +92,15 @@ def emit(text: str, stream: TextIO | None = None) -> None:
 
 
 def wrapped(text: str, width: int = 100, indent: str = "  ") -> str:
-    """A long message as lines of at most `width`, continued with `indent` (never cut)."""
+    """A long message as lines of at most `width`, its own leading blanks kept and the
+    next lines indented by `indent` (never cut)."""
+    lead = text[: len(text) - len(text.lstrip())]
     return textwrap.fill(
-        " ".join(text.split()), width, subsequent_indent=indent, break_on_hyphens=False
+        " ".join(text.split()),
+        width,
+        initial_indent=lead,
+        subsequent_indent=indent,
+        break_on_hyphens=False,
     )
 
 

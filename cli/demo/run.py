@@ -426,13 +426,13 @@ def run_demo(
     if not json_output:
         kept = "kept" if keep else "removed at the end unless something fails (--keep DIR keeps it)"
         emit(f"pinpoint-lake demo: service logs go to {log_path}, {kept}", out)
+    dead: dict[str, int] = {}
     try:
         dead = _run(report, lake, log_path, endpoints)
     finally:
+        # Without --keep nothing is left behind, unless the logs explain a dead letter.
         if not keep:
-            shutil.rmtree(lake, ignore_errors=True)
-    if not keep and not dead:
-        shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(lake if dead else work, ignore_errors=True)
     report.sections["seconds"] = round(time.monotonic() - started, 1)
     if dead:
         report.sections["service_log"] = str(log_path)
