@@ -192,14 +192,13 @@ def render_run(status: dict[str, Any]) -> str:
 def _import_details(imported: dict[str, Any]) -> Iterable[str]:
     if "endpoints_imported" in imported:
         yield f"    {plural(imported['endpoints_imported'] or 0, 'endpoint')} imported"
-    for name, noun in (
-        ("profiles_created", "profile created"),
-        ("profiles_updated", "profile updated"),
-        ("profiles_failed", "profile failed"),
+    for name, done in (
+        ("profiles_created", "created"),
+        ("profiles_updated", "updated"),
+        ("profiles_failed", "failed"),
     ):
         if imported.get(name) is not None:
-            count = imported[name]
-            yield f"    {count} {noun if count == 1 else noun.replace('profile', 'profiles')}"
+            yield f"    {plural(imported[name], 'profile')} {done}"
     if imported.get("reason"):
         yield wrapped(f"    why it failed: {imported['reason']}", indent="      ")
     if imported.get("pinpoint_failures"):

@@ -138,7 +138,7 @@ def _catalog(cloud: LocalCloud, report: Report) -> dict[str, Any]:
         table(
             entries,
             ["platform", *CATALOG_COLUMNS],
-            title=f"{len(entries)} entries (deleted ones kept): "
+            title=f"{plural(len(entries), 'entry', 'entries')} (deleted ones kept): "
             + ", ".join(f"{count} {name}" for name, count in sorted(platforms.items())),
         ),
     )
@@ -191,7 +191,7 @@ def _segmentation(cloud: LocalCloud, lake: Path, endpoints: int, report: Report)
         table(
             [{"table": name, "rows": rows} for name, rows in summary.tables.items()],
             ["table", "rows"],
-            title=f"{endpoints} endpoints registered in Pinpoint",
+            title=f"{plural(endpoints, 'endpoint')} registered in Pinpoint",
         ),
     )
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from cli.errors import ExitCode
 from cli.graph import edges, mermaid
 from cli.main import main
-from cli.output import table, to_json
+from cli.output import plural, table, to_json, wrapped
+from cli.runs import exit_code, outcome_of, render_run
 from cli.traces import build_tree, render
 
 
@@ -90,3 +93,57 @@ def test_commands_that_need_a_stack_say_so(capsys: pytest.CaptureFixture[str]) -
 def test_missing_sql_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "check", "--sql", "/no/such/file.sql"]) == 2
     assert "no SQL file" in capsys.readouterr().err
+
+
+def test_long_values_wrap_and_are_never_cut() -> None:
+    reason = "the query reads table finance.salaries, which queries may not read " * 3 + "END"
+    text = table([{"code": "DATABASE_NOT_ALLOWED", "message": reason}], ["code", "message"])
+    lines = text.splitlines()
+    assert all(len(line) <= len("DATABASE_NOT_ALLOWED") + 2 + 40 for line in lines)
+    assert " ".join(" ".join(lines[2:]).split()).endswith("END")
+    assert "…" not in text
+    assert " ".join(wrapped(reason, width=30).split()) == " ".join(reason.split())
+
+
+def test_plurals() -> None:
+    assert [plural(1, "endpoint"), plural(3, "endpoint"), plural(0, "entry", "entries")] == [
+        "1 endpoint",
+        "3 endpoints",
+        "0 entries",
+    ]
+
+
+def _status(**parts: Any) -> dict[str, Any]:
+    status: dict[str, Any] = {"run_id": "r1", "found": True, "target": "pinpoint", **parts}
+    status["outcome"] = outcome_of(status)
+    return status
+
+
+def test_runs_show_explains_an_import_and_exits_by_outcome() -> None:
+    failed = _status(query={"status": "SUCCEEDED", "query_execution_id": "q-1"})
+    failed["import"] = {
+        "status": "PARTIAL",
+        "counts": {"rows_read": 5, "rows_to_import": 3, "rows_rejected": 2},
+        "rejected_rows": [
+            {"row_number": 2, "code": "MISSING_ID", "column": "Id", "message": "the Id is empty"}
+        ],
+        "endpoints_imported": 1,
+        "pinpoint_failures": 2,
+        "pinpoint_failure_sample": ["Endpoint 2: the address is not valid for channel EMAIL"],
+    }
+    failed["outcome"] = outcome_of(failed)
+    text = render_run(failed)
+    assert "run r1: PARTIAL" in text
+    assert "5 rows read, 3 to import, 2 rejected" in text
+    assert "1 endpoint imported" in text
+    assert "the address is not valid for channel EMAIL" in text
+    assert "first 1 rejected row of 2" in text
+    assert exit_code(failed) == ExitCode.FAILED
+
+    athena = _status(query={"status": "FAILED", "athena_reason": "COLUMN_NOT_FOUND: x " * 20})
+    assert "COLUMN_NOT_FOUND" in render_run(athena)
+    assert exit_code(athena) == ExitCode.FAILED
+    assert exit_code(_status(query={"status": "RUNNING"})) == ExitCode.RUNNING
+    done = _status(query={"status": "SUCCEEDED"}, **{"import": {"status": "COMPLETE"}})
+    assert exit_code(done) == ExitCode.OK
+    assert exit_code({"run_id": "r", "found": False}) == ExitCode.FAILED
