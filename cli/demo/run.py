@@ -41,7 +41,7 @@ from cli.demo.connect import (
 from cli.demo.data_lake import build_data_lake, endpoint_records
 from cli.demo.pinpoint_seed import change_project, seed_project
 from cli.demo.queries import DEMO_QUERIES
-from cli.output import emit, heading, table, to_json
+from cli.output import emit, heading, plural, table, to_json
 from cli.service_logs import services_log_to
 from cli.stack import StackOutputs
 from cli.traces import render, run_traces
