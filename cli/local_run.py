@@ -26,8 +26,7 @@ from infra.local import LocalCloud
 def run_locally(request: SegmentQueryRequested, lake: Path) -> dict[str, Any]:
     """The run's status after the local cloud has done everything it can with it.
 
-    Adds `rejection` (the validator's reasons) when the run was rejected, and
-    `dead_letters` when a message ended in a DLQ (`service_log` then keeps the logs).
+    Adds `dead_letters` when a message ended in a DLQ (`service_log` then keeps the logs).
     """
     work = Path(tempfile.mkdtemp(prefix="pinpoint-lake-local-"))
     log_path = work / "services.log"
@@ -36,9 +35,6 @@ def run_locally(request: SegmentQueryRequested, lake: Path) -> dict[str, Any]:
     try:
         with services_log_to(log_path), LocalCloud(data_lake=lake) as cloud:
             cloud.run_until_idle()
-            rejections = cloud.subscribe(
-                "cli-rejections", {"detail-type": ["SegmentQueryRejected"]}
-            )
             bus = str(cloud.outputs["EventBusName"])
             boto3.client("events").put_events(
                 Entries=[put_events_entry(request, event_bus_name=bus)]
@@ -46,10 +42,6 @@ def run_locally(request: SegmentQueryRequested, lake: Path) -> dict[str, Any]:
             cloud.run_until_idle(max_rounds=400)
             outputs = StackOutputs({key: str(value) for key, value in cloud.outputs.items()})
             status = run_status(boto3.session.Session(), outputs, run_id)
-            for event in rejections.received():
-                if event["detail"]["data"]["run_id"] == run_id:
-                    status["outcome"] = "REJECTED"
-                    status["rejection"] = event["detail"]["data"]["reasons"]
             dead = {name: len(items) for name, items in cloud.dead_letters().items() if items}
         if dead:
             status["dead_letters"] = dead

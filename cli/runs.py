@@ -4,8 +4,10 @@ The ledgers are the services' own records of each run: the Athena execution and 
 status, then the import job, its status, counts, the first rejected rows' reasons and how
 it ended. `runs show` explains a run from them (and asks Athena why a query failed);
 `runs list` lists recent runs. Row values are never shown: a rejected row is its number,
-column and reason. A run the validator rejected never reaches a ledger; `query submit`
-checks a query with the validator's own rules before publishing it (cli/validation.py).
+column and reason. A run the validator rejected never reaches those ledgers: the validator
+records it, with its reasons, in the stack's RejectedRunsTable, read here too (and
+`query submit` checks a query with the validator's own code before publishing it,
+cli/validation.py).
 """
 
 from __future__ import annotations
@@ -90,6 +92,18 @@ def _import_view(item: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _rejected_view(item: dict[str, Any]) -> dict[str, Any]:
+    """A run the validator rejected, as the validator recorded it (reasons, no query)."""
+    reasons = json.loads(item["reasons"]) if isinstance(item.get("reasons"), str) else []
+    return {
+        "found": True,
+        "rejection": reasons,
+        "rejected_at": item.get("rejected_at"),
+        "target": item.get("target") or "pinpoint",
+        "sync_key": item.get("sync_key"),
+    }
+
+
 def outcome_of(status: dict[str, Any]) -> str:
     """One word for where the run is: NOT_FOUND, RUNNING, REJECTED, or how it ended."""
     if status.get("rejection"):
@@ -130,6 +144,10 @@ def run_status(session: Any, outputs: StackOutputs, run_id: str) -> dict[str, An
     query = _item(dynamodb, outputs.get("QueryRunsTableName"), run_id)
     imported = _item(dynamodb, outputs.get("ImportRunsTableName"), run_id)
     status: dict[str, Any] = {"run_id": run_id, "found": bool(query or imported)}
+    if not status["found"]:
+        rejected = _item(dynamodb, outputs.get("RejectedRunsTableName"), run_id)
+        if rejected:
+            status |= _rejected_view(rejected)
     if query:
         view = _query_view(query)
         request = view.pop("request")
@@ -153,7 +171,8 @@ def run_ended(status: dict[str, Any]) -> bool:
 def render_run(status: dict[str, Any]) -> str:
     run_id = status["run_id"]
     if status.get("rejection"):
-        title = f"run {run_id}: REJECTED by the validator"
+        when = f" at {status['rejected_at']}" if status.get("rejected_at") else ""
+        title = f"run {run_id}: REJECTED by the validator{when}"
         return table(status["rejection"], ["code", "message"], title=title, max_width=90)
     if not status.get("found"):
         return wrapped(
@@ -256,7 +275,19 @@ def list_runs(
         run = runs.setdefault(str(item["run_id"]), {"run_id": item["run_id"]})
         run["import"] = item.get("status")
         run.setdefault("started", item.get("claimed_at"))
+    for item in _scan(dynamodb, outputs.get("RejectedRunsTableName")):
+        if str(item["run_id"]) not in runs:  # a run id reused after a rejection: the run
+            view = _rejected_view(item)
+            runs[str(item["run_id"])] = {
+                "run_id": item["run_id"],
+                "outcome": "REJECTED",
+                "target": view["target"],
+                "sync_key": view["sync_key"],
+                "started": view["rejected_at"],
+            }
     for run in runs.values():
+        if run.get("outcome") == "REJECTED":
+            continue
         found = {"found": True, "query": {"status": run.get("query")}}
         found["import"] = {"status": run.get("import")}
         run["outcome"] = outcome_of(found)
@@ -286,8 +317,9 @@ def follow_run(
 ) -> int:
     """Print each change of the run's state until it ends; its exit code (see exit_code).
 
-    A run that reaches no ledger within `start_seconds` was rejected by the validator (or
-    the stack does not process requests): waiting longer cannot change that.
+    A rejection ends it like any outcome. A run that reaches no ledger within
+    `start_seconds` is not being processed (an older stack without the rejected-runs table
+    rejected it, or the validator's queue is stuck): waiting longer cannot change that.
     """
     waited = 0.0
     last: str | None = None

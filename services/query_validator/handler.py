@@ -23,6 +23,8 @@ from services.query_validator.logic import Outcome, answer, answer_unreadable
 
 
 def _publish(validator: QueryValidator, outcome: Outcome) -> None:
+    if isinstance(outcome, SegmentQueryRejected):  # recorded before it is told
+        validator.rejections.record(outcome, utc_now())
     validator.publish([outcome])
     run_id = outcome.data.run_id
     if isinstance(outcome, SegmentQueryRejected):

@@ -23,6 +23,8 @@ class Settings(ServiceSettings):
     default_project_id: PinpointId | None = Field(default=None, alias="DEFAULT_PROJECT_ID")
     # Amazon Connect's Customer Profiles domain; unset or empty: the connect target is off.
     connect_domain: DomainName | None = Field(default=None, alias="CUSTOMER_PROFILES_DOMAIN_NAME")
+    # Where rejected runs are recorded for the requester's tools; unset: not recorded.
+    rejected_runs_table: str | None = Field(default=None, alias="REJECTED_RUNS_TABLE_NAME")
     # The target of requests that name none.
     default_target: EngagementTarget = Field(
         default=EngagementTarget.PINPOINT, alias="DEFAULT_TARGET"

@@ -821,6 +821,7 @@ RETAINED = {
     "SegmentTable",
     "QueryRunsTable",
     "ImportRunsTable",
+    "RejectedRunsTable",
     "AccessLogsBucket",
 }
 # Every other table and bucket, and why losing it with the stack loses nothing.

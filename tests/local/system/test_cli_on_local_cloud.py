@@ -108,7 +108,9 @@ def test_runs_show_explains_failures_without_values(
     # The first row loses its Id: the importer rejects it and imports the others.
     partial = tmp_path / "partial.sql"
     partial.write_text(
-        f"""select nullif(endpoint_id, '{1:032x}') as "Id", plan as "Attributes.Plan" from crm"""  # noqa: S608
+        f"""select nullif(endpoint_id, '{1:032x}') as "Id", 'EMAIL' as "ChannelType",
+                  'user-' || endpoint_id || '@example.com' as "Address",
+                  plan as "Attributes.Plan" from crm"""  # noqa: S608 - test data
     )
     assert run("query", "submit", "--sql", str(partial), "--run-id", "rows-fail")[0] == 0
     cloud.run_until_idle()
@@ -119,7 +121,7 @@ def test_runs_show_explains_failures_without_values(
     assert "no_such_table" in failed["query"]["athena_reason"]
 
     code, status = run("runs", "show", "rows-fail")
-    assert (code, status["outcome"]) == (1, "PARTIAL"), status
+    assert (code, status["outcome"]) == (0, "COMPLETE"), status
     assert status["import"]["counts"]["rows_rejected"] == 1
     assert [(row["code"], row["column"]) for row in status["import"]["rejected_rows"]] == [
         ("MISSING_ID", "Id")
@@ -137,6 +139,35 @@ def test_a_query_the_validator_rejects_is_not_published(run: Any, tmp_path: Path
     assert answer["published"] is False
     assert [reason["code"] for reason in answer["reasons"]] == ["UNKNOWN_TABLE_REFERENCE"]
     assert run("runs", "show", "never-published")[0] == 1
+
+
+def test_a_rejection_is_told_by_runs_show_list_and_wait(run: Any, cloud: LocalCloud) -> None:
+    from cli.runs import follow_run
+
+    # Published by another tool, without the CLI's check: the validator rejects it.
+    request = SegmentQueryRequested.from_user("SELECT * FROM crm", run_id="star-run")
+    outputs = StackOutputs({key: str(value) for key, value in cloud.outputs.items()})
+    boto3.client("events").put_events(
+        Entries=[put_events_entry(request, event_bus_name=outputs["EventBusName"])]
+    )
+    cloud.run_until_idle()
+
+    code, status = run("runs", "show", "star-run")
+    assert code == 1
+    assert status["outcome"] == "REJECTED"
+    assert {reason["code"] for reason in status["rejection"]} == {
+        "SELECT_STAR",
+        "MISSING_ID_COLUMN",
+    }
+    assert "REJECTED by the validator" in render_run(status)
+    code, listed = run("runs", "list", "--status", "rejected")
+    assert [item["run_id"] for item in listed] == ["star-run"]
+    session = boto3.session.Session()
+    assert follow_run(session, outputs, "star-run", json_output=True, sleep=_never) == 1
+
+
+def _never(seconds: float) -> None:
+    raise AssertionError("a run that ended is not polled again")
 
 
 def test_submit_wait_follows_the_run_to_its_end(cloud: LocalCloud, tmp_path: Path) -> None:

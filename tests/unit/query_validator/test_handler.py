@@ -18,6 +18,7 @@ from services.common.settings import SettingsError, load_settings
 from services.query_validator import handler
 from services.query_validator.settings import Settings
 from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch
+from tests.fixtures.tables import create_template_table
 
 PRIMARY = "8b2f6a1c9d3e4f5a6b7c8d9e0f1a2b3c"
 SECOND = "0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
@@ -131,6 +132,28 @@ def test_a_redelivered_request_is_answered_with_the_same_event(bus: str) -> None
     first, again = _published(bus)
     assert isinstance(first, SegmentQueryValidated)
     assert (first.event_id, first.data.run_id) == (again.event_id, again.data.run_id)
+
+
+def test_rejections_are_recorded_once_for_the_requester_s_tools(
+    bus: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    create_template_table(dynamodb, "RejectedRunsTable", "rejected-runs")
+    monkeypatch.setenv("REJECTED_RUNS_TABLE_NAME", "rejected-runs")
+    star = _request("e-star", {"query": "SELECT * FROM email_click", "run_id": "starry"})
+    fixed = _request("e-fixed", {"query": GOOD_QUERY, "run_id": "starry"})
+    good = _request("e-good", {"query": GOOD_QUERY, "run_id": "fine"})
+    function = handler.lambda_handler.fresh()
+
+    for batch in (sqs_batch(star, good), sqs_batch(star), sqs_batch(fixed)):
+        assert function(batch, FakeLambdaContext()) == {"batchItemFailures": []}
+
+    items = dynamodb.scan(TableName="rejected-runs")["Items"]
+    assert [item["run_id"]["S"] for item in items] == ["starry"]  # the accepted run: nothing
+    reasons = json.loads(items[0]["reasons"]["S"])
+    assert {reason["code"] for reason in reasons} == {"SELECT_STAR", "MISSING_ID_COLUMN"}
+    assert "query" not in items[0]
+    assert int(items[0]["expires_at"]["N"]) > 0
 
 
 def test_settings_read_lists_and_default_the_allow_list_and_target() -> None:
