@@ -64,9 +64,9 @@ def test_a_request_fans_out_one_page_per_project_and_type() -> None:
     first = outcome.events[0]
     assert isinstance(first, CatalogBackfillRequested)
     assert first.data.requested_by == "deploy"
-    assert first.metadata.correlation_id == "backfill-1"
-    assert first.metadata.causation_id == "backfill-event-1"
-    assert first.metadata.producer == "log-ingester"
+    assert first.known_metadata.correlation_id == "backfill-1"
+    assert first.known_metadata.causation_id == "backfill-event-1"
+    assert first.known_metadata.producer == "log-ingester"
     assert outcome.report.continuations == 6
     again = run_backfill(
         request(requested_by="deploy"), lister, MONITORED, 50, catalog=PINPOINT_CATALOG
