@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cli.errors import ExitCode, UsageError, explain
+from cli.errors import AwsError, ExitCode, UsageError, explain
 from cli.output import emit, plural, table, to_json, wrapped
 from cli.sql_file import read_sql
 from cli.stack import StackOutputs, read_outputs
@@ -106,7 +106,7 @@ def _put(args: argparse.Namespace, outputs: StackOutputs, entry: Mapping[str, An
     response = _session(args).client("events").put_events(Entries=[entry])
     if response.get("FailedEntryCount"):
         failure = response["Entries"][0]
-        raise UsageError(
+        raise AwsError(
             f"EventBridge refused the event ({failure.get('ErrorCode')}: "
             f"{failure.get('ErrorMessage')}); check the bus {outputs['EventBusName']}"
         )
@@ -129,15 +129,15 @@ def _run_request(args: argparse.Namespace, sql: str) -> dict[str, Any]:
     return data
 
 
-def _rejected(args: argparse.Namespace, run_id: str, reasons: list[Any], published: bool) -> int:
-    """The validator's reasons, shown in full; exit 1."""
+def _not_published(args: argparse.Namespace, run_id: str, reasons: list[Any]) -> int:
+    """The reasons the validator would reject the request for, shown in full; exit 1."""
     rows = [reason.model_dump(mode="json") for reason in reasons]
-    where = "the validator rejected it" if published else "the validator would reject it"
+    title = f"run {run_id}: the validator would reject it"
     _print(
         args,
-        {"run_id": run_id, "published": published, "outcome": "REJECTED", "reasons": rows},
-        table(rows, ["code", "message"], title=f"run {run_id}: {where}", max_width=90)
-        + ("" if published else "\nnothing was published: fix the query and submit again"),
+        {"run_id": run_id, "published": False, "outcome": "REJECTED", "reasons": rows},
+        table(rows, ["code", "message"], title=title, max_width=90)
+        + "\nnothing was published: fix the query and submit again",
     )
     return ExitCode.FAILED
 
@@ -165,7 +165,7 @@ def cmd_query_submit(args: argparse.Namespace) -> int:
                 + "; ".join(reason.message for reason in reasons)
                 + ". Nothing was published."
             )
-        return _rejected(args, data["run_id"], reasons, published=False)
+        return _not_published(args, data["run_id"], reasons)
     assert request is not None  # noqa: S101 - an accepted answer answers a parsed request
     if args.local:
         return _submit_locally(args, request)
