@@ -57,7 +57,7 @@ _JODA = (
     ("DDD", "%j"),
 )
 _JODA_TOKEN = re.compile("'[^']*'|" + "|".join(re.escape(token) for token, _ in _JODA) + "|.", re.S)
-_DATE_FUNCTIONS = {"date", "from_iso8601_date", "current_date"}
+_DATE_NODES = {"CurrentDate", "FromISO8601Date", "TsOrDsToDate", "StrToDate", "Date"}
 _DONE = "presto"
 
 
@@ -108,8 +108,6 @@ def to_duckdb(node: exp.Expression) -> exp.Expression:
 
 
 def _is_date(node: exp.Expression | None) -> bool:
-    if isinstance(node, exp.Cast):
+    if isinstance(node, exp.Cast):  # DATE '...', CAST(x AS DATE), date(x)
         return node.to.is_type(exp.DataType.Type.DATE)
-    if isinstance(node, exp.Func):  # current_date, date(...), from_iso8601_date(...)
-        return node.sql_name().lower() in _DATE_FUNCTIONS or isinstance(node, exp.CurrentDate)
-    return False
+    return type(node).__name__ in _DATE_NODES
