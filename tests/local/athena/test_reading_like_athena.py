@@ -204,3 +204,10 @@ def test_a_missing_table_or_database_is_named_the_way_athena_names_it(
     assert "Did you mean" not in table["ErrorMessage"]
     schema = failure(run_query, "SELECT * FROM crm.contacts")
     assert schema["ErrorMessage"] == "SCHEMA_NOT_FOUND: Schema 'crm' does not exist"
+
+
+def test_engine_messages_do_not_suggest_duckdbs_own_tables(run_query: RunQuery) -> None:
+    status = run_query("SELECT * FROM pg_collatio")["Status"]
+    assert status["State"] == "FAILED"
+    assert "Did you mean" not in status["StateChangeReason"]
+    assert "pg_collation" not in status["StateChangeReason"]
