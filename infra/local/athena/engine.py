@@ -77,20 +77,18 @@ class DuckDbEngine:
         """The columns the crawler sees in a lake table's files (none for ORC, Avro)."""
         if table.file_format not in _READERS:
             return []
-        source = TableSource(
-            database=self.database,
-            name=table.name,
-            file_format=table.file_format,
-            files=table.files,
-            columns=(),
-            partition_columns=(),
-            declared=False,
-        )
         try:
-            described = self._conn.execute(f"DESCRIBE SELECT * FROM {_reader(source)}").fetchall()
+            reader = _reader(_crawled(table, self.database))
+            described = self._conn.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
         except duckdb.Error:
             return []  # unreadable files: registered without columns, refused when queried
         return [ResultColumn(str(row[0]), str(row[1])) for row in described]
+
+    def register(self, tables: Sequence[LakeTable]) -> None:
+        """Bind a lake folder's tables as they are now, without Glue (`query check`)."""
+        for table in tables:
+            if table.file_format in _READERS:
+                self.bind(_crawled(table, self.database))
 
     def bind(self, source: TableSource) -> None:
         """Point the table's view at the files it holds now (called as each query runs)."""
@@ -166,6 +164,19 @@ class DuckDbEngine:
 
 
 _READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
+
+
+def _crawled(table: LakeTable, database: str) -> TableSource:
+    """A lake folder's table read with the types its files carry."""
+    return TableSource(
+        database=database,
+        name=table.name,
+        file_format=table.file_format,
+        files=table.files,
+        columns=(),
+        partition_columns=(),
+        declared=False,
+    )
 
 
 def _struct(columns: Sequence[tuple[str, str]]) -> str:
