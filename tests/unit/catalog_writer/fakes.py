@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contracts import Platform, ResourceType
+from contracts import CatalogEntry, Platform, ResourceType
 from services.catalog_writer.adapters import catalog_key
 from services.catalog_writer.logic import StoredEntry
 
@@ -49,7 +49,7 @@ class FakeCatalogStore:
         self.rows[key] = stored
         return True
 
-    def entries(self) -> dict[tuple[str, str], object]:
+    def entries(self) -> dict[tuple[str, str], CatalogEntry]:
         return {key: held.entry for key, held in self.rows.items()}
 
     def mark_published(self, stored: StoredEntry) -> None:
@@ -78,5 +78,5 @@ class FakeCatalogMirror:
         if held is None or held.order_key < stored.order_key:
             self.objects[key] = replace(stored, pending_event=None)
 
-    def entries(self) -> dict[tuple[str, str], object]:
+    def entries(self) -> dict[tuple[str, str], CatalogEntry]:
         return {key: held.entry for key, held in self.objects.items()}

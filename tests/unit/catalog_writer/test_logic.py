@@ -242,3 +242,32 @@ def test_segments_are_cataloged_with_their_type(
     apply_resolution(event, store, announce, mirror=store.mirror)
 
     assert store.row(ResourceType.SEGMENT, SEGMENT).entry.segment_type is SegmentType.IMPORT
+
+
+def test_the_mirror_holds_a_change_before_it_is_announced(store: FakeCatalogStore) -> None:
+    """A subscriber told of a change and querying Athena at once sees it."""
+    seen_in_mirror: list[object] = []
+
+    def announce(events: Sequence[CatalogEntryChanged]) -> None:
+        seen_in_mirror.extend(held.name for held in store.mirror.entries().values())
+
+    apply_resolution(resolved(0), store, announce, mirror=store.mirror)
+    apply_resolution(resolved(1, name="Winback - Nov"), store, announce, mirror=store.mirror)
+
+    assert seen_in_mirror == ["Winback", "Winback - Nov"]
+    assert store.mirror.entries() == store.entries()
+
+
+def test_a_mirror_write_that_fails_fails_the_message_and_the_redelivery_repairs_it(
+    store: FakeCatalogStore, announce: Announcements
+) -> None:
+    store.mirror.failures = 1
+    with pytest.raises(RuntimeError):
+        apply_resolution(resolved(0), store, announce, mirror=store.mirror)
+    assert announce.events == []  # not announced before the mirror holds it
+
+    assert (
+        apply_resolution(resolved(0), store, announce, mirror=store.mirror) is Outcome.REPUBLISHED
+    )
+    assert store.mirror.entries() == store.entries()
+    assert announce.kinds == [CatalogChange.CREATED]
