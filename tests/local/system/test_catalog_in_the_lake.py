@@ -18,6 +18,7 @@ import pytest
 
 from cli.catalog import CatalogQueryError, run_query
 from cli.demo.report import stack_outputs
+from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
 from infra.local.athena import AthenaEmulator
 from tests.fixtures.connect import managed_campaign, segment_definition
@@ -195,3 +196,43 @@ def test_a_failing_report_says_why(cloud: LocalCloud) -> None:
         athena(cloud, f"SELECT nope FROM {database}.campaigns_journeys")
     assert "COLUMN_NOT_FOUND" in str(failed.value)
     assert json.dumps(str(failed.value))  # one line of text, no traceback
+
+
+def test_a_segment_query_joins_names_from_the_catalog(cloud: LocalCloud, lake: Path) -> None:
+    """The validator and the runner admit the catalog's database: a segment is defined by
+    a campaign's *name*, and its endpoints are imported."""
+    pinpoint = boto3.client("pinpoint")
+    app = cloud.outputs["PinpointProjectId"]
+    database = cloud.outputs["CatalogDatabaseName"]
+    segment = create_segment(pinpoint, app, "Named audience")
+    named = create_campaign(pinpoint, app, "Spring offer", segment)
+    cloud.run_until_idle()
+    endpoints = [f"{index:032x}" for index in range(1, 4)]
+    folder = lake / "email_click"
+    folder.mkdir(exist_ok=True)
+    pq.write_table(
+        pa.table({"endpoint_id": endpoints, "pinpoint_campaign_id": [named, named, "e" * 32]}),
+        folder / "part-0.parquet",
+    )
+    cloud.emulator(AthenaEmulator).refresh()
+    watch = cloud.subscribe(
+        "named-run", {"detail-type": ["EndpointImportCompleted", "SegmentQueryRejected"]}
+    )
+    request = SegmentQueryRequested.from_user(
+        f"""
+        SELECT DISTINCT e.endpoint_id AS "Id", 'EMAIL' AS "ChannelType",
+               'Yes' AS "Attributes.ClickedSpringOffer"
+        FROM email_click e
+        JOIN {database}.campaigns_journeys c ON c.id = e.pinpoint_campaign_id
+        WHERE c.name = 'Spring offer' AND NOT c.deleted
+        """,
+        run_id="named-run",
+    )
+    boto3.client("events").put_events(
+        Entries=[put_events_entry(request, event_bus_name=cloud.outputs["EventBusName"])]
+    )
+    cloud.run_until_idle()
+
+    (completed,) = watch.received()
+    assert completed["detail-type"] == "EndpointImportCompleted", completed["detail"]
+    assert completed["detail"]["data"]["counts"]["rows_read"] == 2
