@@ -81,7 +81,7 @@ def run_query(
     outputs: StackOutputs,
     sql: str,
     *,
-    wait: Callable[[], None] = lambda: time.sleep(1),
+    wait: Callable[[], None] | None = None,
     timeout_seconds: float = QUERY_TIMEOUT_SECONDS,
 ) -> QueryRows:
     """Run `sql` in the stack's workgroup (its results location is enforced there), wait
@@ -103,7 +103,7 @@ def run_query(
             raise CatalogQueryError(
                 f"query {query_id} still {state} after {timeout_seconds:.0f} s: stopped"
             )
-        wait()
+        (wait or _pause)()
     if state != "SUCCEEDED":
         reason = execution["Status"].get("StateChangeReason") or state
         raise CatalogQueryError(f"Athena {state.lower()} query {query_id}: {reason}")
@@ -120,6 +120,11 @@ def run_query(
         rows = rows[1:]  # Athena's first result row is the header
     scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes", 0))
     return QueryRows(query_id, columns, rows, scanned)
+
+
+def _pause() -> None:
+    """Between two polls of a deployed stack's Athena."""
+    time.sleep(1)
 
 
 def cmd_catalog_query(args: Any, outputs: Callable[[], StackOutputs], session: Any) -> int:

@@ -61,9 +61,12 @@ def catalog_report(cloud: LocalCloud, sql: str | None = None) -> QueryRows:
 def local_catalog_query(sql: str, *, endpoints: int = 1_000) -> QueryRows:
     """`catalog query` without --stack: a local cloud whose catalog holds the demo's
     Pinpoint project and whose lake is the demo's sample lake, then `sql` in Athena."""
+    from cli.demo.run import service_logs_to  # noqa: PLC0415 - run.py imports this module
+
     with (
         tempfile.TemporaryDirectory(prefix="pinpoint-lake-query-") as work,
-        LocalCloud(data_lake=Path(work), cloudtrail=True) as cloud,
+        service_logs_to(Path(work) / "services.log"),
+        LocalCloud(data_lake=Path(work) / "lake", cloudtrail=True) as cloud,
     ):
         cloud.run_until_idle()
         project = seed_project(
@@ -79,7 +82,7 @@ def local_catalog_query(sql: str, *, endpoints: int = 1_000) -> QueryRows:
         change_project(boto3.client("pinpoint"), project)
         cloud.run_until_idle()
         build_data_lake(
-            Path(work),
+            Path(work) / "lake",
             endpoints=endpoints,
             now=cloud.clock.now(),
             campaign_ids=campaigns,

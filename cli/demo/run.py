@@ -89,7 +89,7 @@ class Report:
 
 
 @contextlib.contextmanager
-def _service_logs_to(path: Path) -> Iterator[None]:
+def service_logs_to(path: Path) -> Iterator[None]:
     """The services' JSON logs go to a file, so the demo's own output stays readable."""
     handler = service_logger.registered_handler
     if not isinstance(handler, logging.StreamHandler):
@@ -478,7 +478,7 @@ def run_demo(
     log_path = work / "services.log"
     if not json_output:
         emit(f"pinpoint-lake demo: service logs go to {log_path}", out)
-    with _service_logs_to(log_path), LocalCloud(data_lake=lake, cloudtrail=True) as cloud:
+    with service_logs_to(log_path), LocalCloud(data_lake=lake, cloudtrail=True) as cloud:
         cloud.run_until_idle()
         seeded = _catalog(cloud, report)
         _segmentation(cloud, lake, endpoints, report, seeded["named"])

@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from cli import catalog as cli_catalog
+from cli import main as cli_main
 from cli.catalog import CatalogQueryError, run_query
 from cli.demo.report import stack_outputs
 from contracts import SegmentQueryRequested, put_events_entry
@@ -236,3 +238,30 @@ def test_a_segment_query_joins_names_from_the_catalog(cloud: LocalCloud, lake: P
     (completed,) = watch.received()
     assert completed["detail-type"] == "EndpointImportCompleted", completed["detail"]
     assert completed["detail"]["data"]["counts"]["rows_read"] == 2
+
+
+def test_catalog_query_runs_a_report_file_on_the_stack(
+    cloud: LocalCloud,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr(cli_main, "read_outputs", lambda client, name: stack_outputs(cloud))
+    monkeypatch.setattr(cli_catalog, "_pause", lambda: _idle(cloud))  # Athena moves on
+    report = tmp_path / "names.sql"
+    report.write_text(
+        "SELECT type, count(*) AS entries FROM campaigns_journeys GROUP BY type ORDER BY type"
+    )
+    capsys.readouterr()
+
+    assert cli_main.main(["catalog", "query", "--sql", str(report), "--stack", "s", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["columns"] == ["type", "entries"]
+    assert [row["type"] for row in answer["rows"]] == ["campaign"]
+
+    report.write_text("SELECT nope FROM campaigns_journeys")
+    assert cli_main.main(["catalog", "query", "--sql", str(report), "--stack", "s"]) == 1
+    printed = capsys.readouterr()
+    assert printed.err.startswith("error: Athena failed query ")
+    assert "COLUMN_NOT_FOUND" in printed.err
+    assert "Traceback" not in printed.err + printed.out
