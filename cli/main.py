@@ -102,6 +102,13 @@ def cmd_catalog_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog_query(args: argparse.Namespace) -> int:
+    from cli.catalog import cmd_catalog_query as run
+
+    args.sql_text = read_sql(args.sql)
+    return run(args, lambda: _outputs(args), _session(args))
+
+
 def _put(args: argparse.Namespace, outputs: StackOutputs, entry: Mapping[str, Any]) -> None:
     response = _session(args).client("events").put_events(Entries=[entry])
     if response.get("FailedEntryCount"):
@@ -334,6 +341,8 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--type", choices=["campaign", "journey", "segment"])
     listing.add_argument("--include-deleted", action="store_true")
     command(catalog, "backfill", cmd_catalog_backfill, "re-read every resource into the catalog")
+    report = command(catalog, "query", cmd_catalog_query, "an Athena query joining the catalog")
+    report.add_argument("--sql", required=True, help="file holding the query")
 
     lake_help = (
         "folder holding one folder per table (its Parquet or CSV files), as the Glue tables "

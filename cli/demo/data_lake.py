@@ -13,6 +13,8 @@ identical and 10,000 endpoints take about a second. Addresses are clearly fake.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +23,10 @@ from typing import Any
 import duckdb
 
 APPLICATION_ID = "de" * 16  # the lake's events name a project; imports go to the demo's own
+# The campaigns and journey the events name, unless the caller names cataloged ones.
+SAMPLE_CAMPAIGNS = tuple(f"c0ffee00c0ffee00c0ffee00c0ffee0{n}" for n in range(4))
+SAMPLE_JOURNEYS = ("j0urney0j0urney0j0urney0j0urney",)
+_RESOURCE_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # what may be written into the SQL
 PLANS = ("free", "silver", "gold", "platinum")
 STATES = ("CA", "NY", "TX", "WA", "FL", "IL")
 
@@ -50,7 +56,21 @@ def endpoint_records(count: int, seed: int = 7) -> list[dict[str, Any]]:
     ]
 
 
-def _tables(now: str, seed: int) -> dict[str, str]:
+def _pick(ids: Sequence[str], salt: int) -> str:
+    """SQL choosing one of `ids` per endpoint (spread by the endpoint's hash)."""
+    for resource_id in ids:
+        if not _RESOURCE_ID.fullmatch(resource_id):
+            raise ValueError(f"not a resource id: {resource_id!r}")
+    quoted = ", ".join(f"'{resource_id}'" for resource_id in ids)
+    return f"[{quoted}][1 + h(i, {salt}) % {len(ids)}]"
+
+
+def _tables(
+    now: str,
+    seed: int,
+    campaign_ids: Sequence[str] = SAMPLE_CAMPAIGNS,
+    journey_ids: Sequence[str] = SAMPLE_JOURNEYS,
+) -> dict[str, str]:
     # `h(i, k)` is a deterministic pseudo-random integer per endpoint and salt.
     common = (
         f"TIMESTAMP '{now}' - to_seconds(h(i, {{salt}}) % (30 * 86400)) AS event_timestamp, "
@@ -64,7 +84,7 @@ def _tables(now: str, seed: int) -> dict[str, str]:
     def events(salt: int, extra: str, where: str) -> str:
         return f"SELECT {common.format(salt=salt)}, {extra} FROM endpoints WHERE {where}"
 
-    campaign = "'c0ffee00c0ffee00c0ffee00c0ffee0' || (h(i, 5) % 4)::varchar"
+    campaign = _pick(campaign_ids, 5)
     return {
         "email_send": events(
             11,
@@ -86,7 +106,7 @@ def _tables(now: str, seed: int) -> dict[str, str]:
         ),
         "journey_send": events(
             19,
-            "'j0urney0j0urney0j0urney0j0urney' AS journey_id, 'run-1' AS journey_run_id, "
+            f"{_pick(journey_ids, 21)} AS journey_id, 'run-1' AS journey_run_id, "
             "'SUCCESS' AS journey_send_status, 'send-email' AS journey_activity_id",
             "h(i, 4) % 100 < 40",
         ),
@@ -114,9 +134,16 @@ def _tables(now: str, seed: int) -> dict[str, str]:
 
 
 def build_data_lake(
-    root: Path, *, endpoints: int = 10_000, seed: int = 7, now: datetime
+    root: Path,
+    *,
+    endpoints: int = 10_000,
+    seed: int = 7,
+    now: datetime,
+    campaign_ids: Sequence[str] = SAMPLE_CAMPAIGNS,
+    journey_ids: Sequence[str] = SAMPLE_JOURNEYS,
 ) -> DataLakeSummary:
-    """Write `<root>/<table>/part-0.parquet` for every table; returns row counts."""
+    """Write `<root>/<table>/part-0.parquet` for every table; returns row counts. The
+    events name `campaign_ids` and `journey_ids` (the demo passes its cataloged ones)."""
     root.mkdir(parents=True, exist_ok=True)
     stamp = now.strftime("%Y-%m-%d %H:%M:%S")
     connection = duckdb.connect()
@@ -130,7 +157,7 @@ def build_data_lake(
             f"AS endpoint_id FROM range({int(endpoints)}) t(i)"
         )
         counts = {}
-        for name, query in _tables(stamp, seed).items():
+        for name, query in _tables(stamp, seed, campaign_ids, journey_ids).items():
             folder = root / name
             folder.mkdir(exist_ok=True)
             target = folder / "part-0.parquet"

@@ -12,6 +12,8 @@
    the lake's ids exist, and one query with `target: "connect"` updates them and defines
    a segment. Shows the run's lifecycle, the profiles' attribute names, the segment
    definition and the run's X-Ray trace.
+4. The catalog in the lake: one plain Athena query joins the lake's engagement events
+   with names from the catalog's mirror (`cli/demo/report.py`), printed as a table.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from cli.demo.connect import (
 from cli.demo.data_lake import build_data_lake, endpoint_records
 from cli.demo.pinpoint_seed import change_project, seed_project
 from cli.demo.queries import DEMO_QUERIES
+from cli.demo.report import catalog_report
 from cli.output import emit, heading, plural, table, to_json
 from cli.service_logs import services_log_to
 from cli.stack import StackOutputs
@@ -120,6 +123,11 @@ def _catalog(cloud: LocalCloud, report: Report) -> dict[str, Any]:
         instance=str(cloud.outputs["ConnectInstanceId"]),
     )
     cloud.run_until_idle()
+    # The lake's events name these, the one deleted next too (its events stay in the lake).
+    named = {
+        "campaigns": list(project.campaigns.values()),
+        "journeys": list(project.journeys.values()),
+    }
     change_project(pinpoint, project)
     cloud.run_until_idle()
 
@@ -166,7 +174,7 @@ def _catalog(cloud: LocalCloud, report: Report) -> dict[str, Any]:
             + " (showing the changes and the first 5 creations)",
         ),
     )
-    return {"project": project, "connect": connect, "changes": len(changes)}
+    return {"project": project, "connect": connect, "changes": len(changes), "named": named}
 
 
 def _register_endpoints(application_id: str, records: list[dict[str, Any]]) -> None:
@@ -178,8 +186,16 @@ def _register_endpoints(application_id: str, records: list[dict[str, Any]]) -> N
         )
 
 
-def _segmentation(cloud: LocalCloud, lake: Path, endpoints: int, report: Report) -> None:
-    summary = build_data_lake(lake, endpoints=endpoints, now=cloud.clock.now())
+def _segmentation(
+    cloud: LocalCloud, lake: Path, endpoints: int, report: Report, named: dict[str, list[str]]
+) -> None:
+    summary = build_data_lake(
+        lake,
+        endpoints=endpoints,
+        now=cloud.clock.now(),
+        campaign_ids=named["campaigns"],
+        journey_ids=named["journeys"],
+    )
     cloud.emulator(AthenaEmulator).refresh()
     application_id = str(cloud.outputs["PinpointProjectId"])
     records = endpoint_records(endpoints)
@@ -408,6 +424,23 @@ def _connect(cloud: LocalCloud, lake: Path, report: Report) -> None:
     )
 
 
+def _names_report(cloud: LocalCloud, report: Report) -> None:
+    """Engagement by name: the lake's events joined with the catalog's mirror, in Athena."""
+    result = catalog_report(cloud)
+    database = cloud.outputs["CatalogDatabaseName"]
+    report.section(
+        "catalog_report",
+        f"Engagement by name: the lake joined with {database}.campaigns_journeys in Athena",
+        result.rows,
+        table(
+            result.rows,
+            result.columns,
+            title=f"{len(result.rows)} names, one plain Athena query (no connector)",
+            max_width=40,
+        ),
+    )
+
+
 def run_demo(
     *,
     json_output: bool = False,
@@ -448,9 +481,10 @@ def _run(report: Report, lake: Path, log_path: Path, endpoints: int) -> dict[str
     """The demo's three parts; the dead-letter queues that hold messages at the end."""
     with services_log_to(log_path), LocalCloud(data_lake=lake, cloudtrail=True) as cloud:
         cloud.run_until_idle()
-        _catalog(cloud, report)
-        _segmentation(cloud, lake, endpoints, report)
+        seeded = _catalog(cloud, report)
+        _segmentation(cloud, lake, endpoints, report, seeded["named"])
         _connect(cloud, lake, report)
+        _names_report(cloud, report)
         dead = {name: len(items) for name, items in cloud.dead_letters().items() if items}
         report.section(
             "dead_letters",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.catalog_writer.adapters import DynamoCatalogStore
-from services.catalog_writer.logic import CatalogStore, Publish
+from services.catalog_writer.logic import CatalogMirror, CatalogStore, Publish
+from services.catalog_writer.mirror import S3CatalogMirror
 from services.catalog_writer.settings import Settings
 from services.common.clients import AwsClients
 from services.common.function import given
@@ -15,6 +16,7 @@ from services.common.publisher import EventPublisher
 @dataclass(frozen=True)
 class CatalogWriter:
     store: CatalogStore
+    mirror: CatalogMirror
     publish: Publish
 
 
@@ -23,6 +25,7 @@ def bootstrap(
     *,
     aws: AwsClients | None = None,
     store: CatalogStore | None = None,
+    mirror: CatalogMirror | None = None,
     publish: Publish | None = None,
 ) -> CatalogWriter:
     settings = settings or Settings.from_environment()
@@ -34,6 +37,12 @@ def bootstrap(
                 aws.dynamodb,
                 campaign_journey_table=settings.campaign_journey_table,
                 segment_table=settings.segment_table,
+            ),
+        ),
+        mirror=given(
+            mirror,
+            lambda: S3CatalogMirror(
+                aws.s3, bucket=settings.mirror_bucket, prefix=settings.mirror_prefix
             ),
         ),
         publish=given(publish, lambda: EventPublisher(settings.event_bus_name, aws.events).publish),

@@ -1,4 +1,5 @@
-"""catalog-writer: applies resolved resources to the catalog tables and announces changes."""
+"""catalog-writer: applies resolved resources to the catalog tables and their mirror, and
+announces changes."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from services.common.observability import logger, metrics
 
 def on_resolved(writer: CatalogWriter, parsed: ParsedEvent[PinpointResourceResolved]) -> None:
     event = parsed.detail
-    outcome = apply_resolution(event, writer.store, writer.publish)
+    outcome = apply_resolution(event, writer.store, writer.publish, mirror=writer.mirror)
     logger.info(
         "resolution applied",
         extra={

@@ -5,6 +5,13 @@ late, older event never overwrites newer state and a duplicate changes nothing. 
 event is stored with the entry until it is published, so a crash between the write and the
 publish is repaired by the redelivered message instead of losing the announcement.
 
+**The mirror.** The catalog is also kept as objects in S3 under Glue tables (the
+`CatalogMirror` port), so Athena reads names without a connector. The mirror is written
+from the row the table holds, after the conditional write and before the announcement, and
+every message that finds its resolution already applied (a duplicate, a stale event, a
+redelivery after a crash) writes it again from the stored row. The mirror refuses a row
+older than the one it holds, so it ends equal to the table whatever the delivery order.
+
 Entries of both platforms share the two tables; the store keeps their keys apart (see
 `services.catalog_writer.adapters`). A resolution whose scope no record confirmed (a
 Connect campaign's delete, or a campaign DescribeCampaign does not know: a v1 campaign's
@@ -83,6 +90,12 @@ class CatalogStore(Protocol):
 
     def mark_published(self, stored: StoredEntry) -> None:
         """Forget the pending change of `stored`, if the row still holds that resolution."""
+        ...
+
+
+class CatalogMirror(Protocol):
+    def write(self, stored: StoredEntry) -> None:
+        """Make the mirror hold `stored`'s entry, unless it holds a newer resolution."""
         ...
 
 
@@ -175,20 +188,28 @@ def decide(stored: StoredEntry | None, event: PinpointResourceResolved) -> Decis
 
 
 def apply_resolution(
-    event: PinpointResourceResolved, store: CatalogStore, publish: Publish
+    event: PinpointResourceResolved,
+    store: CatalogStore,
+    publish: Publish,
+    *,
+    mirror: CatalogMirror,
 ) -> Outcome:
-    """Write the resolution if it is the newest, then announce the change it makes."""
+    """Write the resolution if it is the newest, mirror the row, then announce the change."""
     resolved = event.data
     for _ in range(MAX_WRITE_ATTEMPTS):
         stored = store.get(resolved.resource_type, resolved.resource_id, resolved.platform)
         decision = decide(stored, event)
-        if decision.outcome is Outcome.REPUBLISHED and stored is not None:
-            _announce(stored, store, publish)
-            return decision.outcome
         if decision.write is None:
+            if stored is not None:
+                # Applied before (or older than the row): the mirror may have missed the
+                # row if the function died between the two writes; writing it again is safe.
+                mirror.write(stored)
+            if decision.outcome is Outcome.REPUBLISHED and stored is not None:
+                _announce(stored, store, publish)
             return decision.outcome
         if not store.put(decision.write, expected=stored):
             continue  # another writer got there first: look again
+        mirror.write(decision.write)
         if decision.write.pending_event is not None:
             _announce(decision.write, store, publish)
         return decision.outcome

@@ -78,6 +78,7 @@ ENVIRONMENT = {
     "MONITORED_PROJECT_IDS": APP_ID,
     "CAMPAIGN_JOURNEY_TABLE_NAME": "campaigns-journeys",
     "SEGMENT_TABLE_NAME": "segments",
+    "CATALOG_MIRROR_BUCKET_NAME": "catalog-mirror",
     "GLUE_CATALOG": "AwsDataCatalog",
     "GLUE_DATABASE": "due_eventdb",
     "RESULTS_BUCKET_NAME": "results-bucket",

@@ -71,6 +71,7 @@ class CatalogRun:
     announcements: list[dict[str, Any]]
     labels: dict[str, str]
     written_at: dict[str, datetime]  # label -> the time of the last Pinpoint write to it
+    mirror: dict[str, dict[str, Any]]  # the catalog's mirror in S3, by label
     captured: int = 0
     repeats: int = 0  # resolutions the catalog-writer was handed again
     overtaken: int = 0  # resolutions that reached it after a newer one of the same resource
@@ -194,10 +195,22 @@ def run_catalog_scenario(seed: int | None) -> CatalogRun:
             announcements=watch.of_type("CatalogEntryChanged"),
             labels=labels,
             written_at=written,
+            mirror=_labelled(_mirror(cloud), labels),
             captured=len(redelivery.captured) if redelivery else 0,
             repeats=repeats,
             overtaken=overtaken,
         )
+
+
+def _mirror(cloud: LocalCloud) -> list[dict[str, Any]]:
+    """Every entry of the catalog's mirror (one JSON line per object), as Athena reads it."""
+    s3, bucket = boto3.client("s3"), cloud.outputs["CatalogMirrorBucketName"]
+    keys = [
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="catalog/")
+        for item in page.get("Contents", [])
+    ]
+    return [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
 
 
 def _writer_deliveries(cloud: LocalCloud) -> tuple[int, int]:
@@ -251,6 +264,11 @@ def _check_catalog(run: CatalogRun) -> None:
     assert entries["campaign"]["segment_id"] == "segment-email"
     assert entries["journey"]["state"] == "ACTIVE"
     assert not any("pending_event" in row for row in rows.values())  # every change announced
+    # The mirror Athena reads holds exactly the tables' rows, whatever the delivery order.
+    fields = ("name", "deleted", "source_event_id", "event_name", "state", "segment_id")
+    assert {label: tuple(row.get(f) for f in fields) for label, row in run.mirror.items()} == {
+        label: tuple(row.get(f) for f in fields) for label, row in rows.items()
+    }
     # Nothing announced twice: not the same event, not the same change under another id.
     ids = [event["detail"]["metadata"]["event_id"] for event in run.announcements]
     assert len(ids) == len(set(ids)), Counter(ids).most_common(3)

@@ -269,6 +269,10 @@ def owned_resources(model: StackModel) -> dict[str, Owned]:
         campaigns = arn(model, "connect-campaigns", "campaign/*")
         owned[campaigns] = Owned("outbound campaigns", exact=True)
     owned[arn(model, "glue", "catalog")] = Owned("Glue catalog", exact=True)
+    for logical_id in of_type(model, "AWS::Glue::Database"):  # the catalog's own database
+        database = model.physical_id(logical_id)
+        owned[arn(model, "glue", f"database/{database}")] = Owned(logical_id, exact=True)
+        owned[arn(model, "glue", f"table/{database}")] = Owned(f"{logical_id} tables")
     for database in readable_databases(model):
         owned[arn(model, "glue", f"database/{database}")] = Owned(database, exact=True)
         owned[arn(model, "glue", f"table/{database}")] = Owned(f"{database} tables")
@@ -823,6 +827,7 @@ RETAINED = {
     "ImportRunsTable",
     "RejectedRunsTable",
     "AccessLogsBucket",
+    "CatalogMirrorBucket",  # the catalog, as Athena reads it
 }
 # Every other table and bucket, and why losing it with the stack loses nothing.
 NOT_RETAINED = {

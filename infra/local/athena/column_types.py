@@ -104,3 +104,59 @@ def _split_top_level(text: str) -> list[str]:
     if current.strip():
         parts.append(current.strip())
     return parts
+
+
+_HIVE_SCALARS = {
+    "string": "VARCHAR",
+    "varchar": "VARCHAR",
+    "char": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "tinyint": "TINYINT",
+    "smallint": "SMALLINT",
+    "int": "INTEGER",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "binary": "BLOB",
+}
+
+
+class UnknownHiveTypeError(ValueError):
+    pass
+
+
+def duckdb_type(hive_type: str) -> str:
+    """The DuckDB type that reads a Glue (Hive) column type: ``array<struct<a:int>>`` →
+    ``STRUCT("a" INTEGER)[]``; raises UnknownHiveTypeError for a type Athena does not know."""
+    text = hive_type.strip()
+    lower = text.lower()
+    head, bracket, _ = lower.partition("<")
+    if bracket and text.endswith(">"):
+        inner = text[len(head) + 1 : -1]
+        if head == "array":
+            return f"{duckdb_type(inner)}[]"
+        if head == "map":
+            key, value = _split_top_level(inner.replace("<", "(").replace(">", ")"))
+            return f"MAP({duckdb_type(_angled(key))}, {duckdb_type(_angled(value))})"
+        if head == "struct":
+            fields = []
+            for field in _split_top_level(inner.replace("<", "(").replace(">", ")")):
+                name, _, field_type = field.partition(":")
+                quoted = '"' + name.strip().replace('"', '""') + '"'
+                fields.append(f"{quoted} {duckdb_type(_angled(field_type))}")
+            return f"STRUCT({', '.join(fields)})"
+    decimal = re.fullmatch(r"decimal[(<](\d+),\s*(\d+)[)>]", lower)
+    if decimal:
+        return f"DECIMAL({decimal.group(1)},{decimal.group(2)})"
+    base = re.sub(r"\(\d+\)$", "", lower)  # varchar(10), char(2)
+    if base in _HIVE_SCALARS:
+        return _HIVE_SCALARS[base]
+    raise UnknownHiveTypeError(f"unknown column type {hive_type!r}")
+
+
+def _angled(text: str) -> str:
+    """Back from the parenthesised form `_split_top_level` splits to Hive's angle brackets."""
+    return text.strip().replace("(", "<").replace(")", ">")

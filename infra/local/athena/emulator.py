@@ -12,6 +12,7 @@ Clients created before :meth:`install` are not reached (see ``infra.local.botoco
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -26,9 +27,10 @@ from infra.local.athena.events import put_events_entry
 from infra.local.athena.executions import QueryExecution, Transition
 from infra.local.athena.faults import AthenaFaults
 from infra.local.athena.glue import sync_tables
-from infra.local.athena.lake import LakeTable, discover
+from infra.local.athena.lake import discover
 from infra.local.athena.results import S3ResultWriter
 from infra.local.athena.service import AthenaService
+from infra.local.athena.tables import GlueTables, TableRef
 from infra.local.athena.workgroups import MotoWorkgroups
 from infra.local.botocore_hook import Uninstall, install_operation_handler
 from infra.local.clock import VirtualClock
@@ -66,8 +68,9 @@ class AthenaEmulator:
         self.region = region
         self.account_id = account_id
         self.faults = AthenaFaults()
-        self._tables: dict[str, LakeTable] = {}
         self._glue_tables: set[str] = set()
+        self._tables: GlueTables | None = None
+        self._cache: tempfile.TemporaryDirectory[str] | None = None
         self._engine: DuckDbEngine | None = None
         self._service: AthenaService | None = None
         self._uninstall: Uninstall | None = None
@@ -85,6 +88,10 @@ class AthenaEmulator:
             "events": session.client("events"),
         }
         self._engine = DuckDbEngine(catalog=self.catalog, database=self.database)
+        self._cache = tempfile.TemporaryDirectory(prefix="local-athena-s3-")
+        self._tables = GlueTables(
+            self._clients["glue"], self._clients["s3"], Path(self._cache.name), self.catalog
+        )
         self._service = AthenaService(
             clock=self.clock,
             engine=self._engine,
@@ -92,7 +99,7 @@ class AthenaEmulator:
             workgroups=MotoWorkgroups(account_id=self.account_id, region=self.region),
             results=S3ResultWriter(self._clients["s3"]),
             publish=self._publish,
-            bytes_scanned=self._bytes_scanned,
+            bind_tables=self._bind_tables,
             faults=self.faults,
         )
         self.refresh()
@@ -107,7 +114,11 @@ class AthenaEmulator:
         if self._engine is not None:
             self._engine.close()
             self._engine = None
+        if self._cache is not None:
+            self._cache.cleanup()
+            self._cache = None
         self._service = None
+        self._tables = None
 
     def __enter__(self) -> Self:
         return self.install()
@@ -131,16 +142,18 @@ class AthenaEmulator:
         return self._service is not None and self._service.busy()
 
     def refresh(self) -> list[str]:
-        """Re-scan the lake: new folders/files become (or update) views and Glue tables."""
+        """Crawl the lake folder: new folders become Glue tables, columns are re-read.
+
+        Like a Glue crawler run: needed for a new table, not for new files of a table (a
+        query reads the files its table's location holds when it runs)."""
         self._running()
         assert self._engine is not None  # noqa: S101 - set together with the service
         tables = discover(self.data_lake)
-        columns = self._engine.register(tables)
+        columns = {table.name: self._engine.describe(table) for table in tables}
         self._glue_tables = sync_tables(
             self._clients["glue"], self.database, tables, columns, self._glue_tables
         )
-        self._tables = {table.name: table for table in tables}
-        return sorted(self._tables)
+        return sorted(columns)
 
     def executions(self) -> list[QueryExecution]:
         """Every query seen, in submission order (for tests and diagnostics)."""
@@ -158,6 +171,13 @@ class AthenaEmulator:
         if response.get("FailedEntryCount"):
             raise EventPublishError(f"state change not published: {response['Entries']}")
 
-    def _bytes_scanned(self, table_names: frozenset[str]) -> int:
-        """Athena bills the bytes of the files read: here, every file of each table read."""
-        return sum(self._tables[name].size_bytes for name in table_names if name in self._tables)
+    def _bind_tables(self, refs: frozenset[TableRef], database: str) -> int:
+        """Bind each table the query reads to its files now; Athena bills their bytes."""
+        assert self._engine is not None  # noqa: S101 - installed
+        assert self._tables is not None  # noqa: S101 - installed
+        scanned = 0
+        for ref in sorted(refs, key=lambda r: (r.database or "", r.name)):
+            source = self._tables.resolve(ref, database)
+            self._engine.bind(source)
+            scanned += source.size_bytes
+        return scanned

@@ -1,10 +1,11 @@
-"""The query engine: DuckDB over the lake folder, with Athena's catalog and database names.
+"""The query engine: DuckDB over the tables' files, with Athena's catalog and database names.
 
-The configured catalog is an attached in-memory DuckDB database and the Athena database a
+The configured catalog is an attached in-memory DuckDB database and each Athena database a
 schema in it, so ``email_click``, ``due_eventdb.email_click`` and
-``"AwsDataCatalog"."due_eventdb"."email_click"`` all resolve. Each lake table is a view
-over its files. A query's rows are materialized in a DuckDB table (DuckDB's memory, which
-spills to disk, not Python's), from which the CSV is streamed and result pages are read.
+``"AwsDataCatalog"."due_eventdb"."email_click"`` all resolve. Each table a query reads is a
+view over the files its location holds when the query runs (``bind``). A query's rows are
+materialized in a DuckDB table (DuckDB's memory, which spills to disk, not Python's), from
+which the CSV is streamed and result pages are read.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import duckdb
 from infra.local.athena.column_types import is_zoned_timestamp
 from infra.local.athena.errors import TABLE_NOT_FOUND, from_duckdb, user_error
 from infra.local.athena.lake import LakeTable
+from infra.local.athena.presto import MACROS
 from infra.local.athena.sql import PreparedQuery
+from infra.local.athena.tables import TableSource
 
 _RESULTS_SCHEMA = "memory._athena_results"
 
@@ -55,7 +58,6 @@ class DuckDbEngine:
         self.catalog = catalog
         self.database = database
         self._conn = duckdb.connect(":memory:")
-        self._views: set[str] = set()
         # Athena runs in UTC; DuckDB would otherwise use the host's zone for TIMESTAMPTZ.
         self._conn.execute("SET TimeZone='UTC'")
         self._conn.execute(f"ATTACH ':memory:' AS {quote(catalog)}")
@@ -63,29 +65,37 @@ class DuckDbEngine:
         # Athena's current database when a request names none; empty, but it must exist.
         self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._schema('default')}")
         self._conn.execute(f"CREATE SCHEMA {_RESULTS_SCHEMA}")
+        for macro in MACROS:
+            self._conn.execute(macro)
 
     def _schema(self, database: str | None = None) -> str:
         return f"{quote(self.catalog)}.{quote(database or self.database)}"
 
     # ------------------------------------------------------------------ tables
 
-    def register(self, tables: Sequence[LakeTable]) -> dict[str, list[ResultColumn]]:
-        """(Re)create one view per lake table, drop vanished ones; columns by table name."""
-        columns: dict[str, list[ResultColumn]] = {}
+    def describe(self, table: LakeTable) -> list[ResultColumn]:
+        """The columns the crawler sees in a lake table's files (none for ORC, Avro)."""
+        if table.file_format not in _READERS:
+            return []
+        try:
+            reader = _reader(_crawled(table, self.database))
+            described = self._conn.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+        except duckdb.Error:
+            return []  # unreadable files: registered without columns, refused when queried
+        return [ResultColumn(str(row[0]), str(row[1])) for row in described]
+
+    def register(self, tables: Sequence[LakeTable]) -> None:
+        """Bind a lake folder's tables as they are now, without Glue (`query check`)."""
         for table in tables:
-            view = f"{self._schema()}.{quote(table.name)}"
-            files = "[" + ", ".join(_literal(str(f.resolve())) for f in table.files) + "]"
-            reader = "read_parquet" if table.file_format == "parquet" else "read_csv_auto"
-            self._conn.execute(
-                f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM "
-                f"{reader}({files}, hive_partitioning = true, union_by_name = true)"
-            )
-            described = self._conn.execute(f"DESCRIBE {view}").fetchall()
-            columns[table.name] = [ResultColumn(str(row[0]), str(row[1])) for row in described]
-        for vanished in self._views - set(columns):
-            self._conn.execute(f"DROP VIEW IF EXISTS {self._schema()}.{quote(vanished)}")
-        self._views = set(columns)
-        return columns
+            if table.file_format in _READERS:
+                self.bind(_crawled(table, self.database))
+
+    def bind(self, source: TableSource) -> None:
+        """Point the table's view at the files it holds now (called as each query runs)."""
+        schema = self._schema(source.database)
+        self._conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        view = f"{schema}.{quote(source.name)}"
+        self._conn.execute(f"CREATE OR REPLACE VIEW {view} AS {_view_query(source)}")
 
     # ------------------------------------------------------------------ queries
 
@@ -151,3 +161,63 @@ class DuckDbEngine:
 
     def close(self) -> None:
         self._conn.close()
+
+
+_READERS = {"parquet": "read_parquet", "csv": "read_csv", "json": "read_json"}
+
+
+def _crawled(table: LakeTable, database: str) -> TableSource:
+    """A lake folder's table read with the types its files carry."""
+    return TableSource(
+        database=database,
+        name=table.name,
+        file_format=table.file_format,
+        files=table.files,
+        columns=(),
+        partition_columns=(),
+        declared=False,
+    )
+
+
+def _struct(columns: Sequence[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in columns) + "}"
+
+
+def _reader(source: TableSource) -> str:
+    """The DuckDB table function reading the source's files the way its SerDe does."""
+    files = "[" + ", ".join(_literal(str(f.resolve())) for f in source.files) + "]"
+    options = [
+        f"hive_partitioning = {str(bool(source.partition_columns) or not source.declared).lower()}"
+    ]
+    if source.file_format == "parquet":
+        options.append("union_by_name = true")
+    elif source.file_format == "csv":
+        if source.declared:
+            options += [
+                f"columns = {_struct(source.columns)}",
+                f"header = {str(source.header).lower()}",
+                f"delim = {_literal(source.delimiter)}",
+                "auto_detect = false",
+            ]
+        else:
+            options.append("union_by_name = true")
+    else:
+        options.append("format = 'newline_delimited'")
+        if source.declared:
+            options.append(f"columns = {_struct(source.columns)}")
+        else:
+            options.append("union_by_name = true")
+    return f"{_READERS[source.file_format]}({files}, {', '.join(options)})"
+
+
+def _view_query(source: TableSource) -> str:
+    """The view's body; a table whose location holds no file is empty, with its columns."""
+    if not source.files:
+        columns = [*source.columns, *source.partition_columns] or [("_empty", "VARCHAR")]
+        casts = ", ".join(f"CAST(NULL AS {kind}) AS {quote(name)}" for name, kind in columns)
+        return f"SELECT {casts} WHERE false"
+    if source.declared:
+        # Athena reads the declared columns (partition keys last); DuckDB may add others.
+        names = [quote(name) for name, _ in (*source.columns, *source.partition_columns)]
+        return f"SELECT {', '.join(names)} FROM {_reader(source)}"
+    return f"SELECT * FROM {_reader(source)}"

@@ -8,6 +8,7 @@ vocabulary here so the rest of the emulator never sees a DuckDB class.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import duckdb
@@ -125,9 +126,14 @@ def _binder_error_name(lowered: str) -> str:
 
 
 def _reason(error: duckdb.Error) -> str:
-    """DuckDB's message without its ``Binder Error:`` prefix, on one line."""
+    """DuckDB's message on one line, without its ``Binder Error:`` prefix nor its
+    suggestions, which name DuckDB's own catalog (``Did you mean "pg_collation"?``)."""
     text = str(error).strip()
     head, _, rest = text.partition(": ")
     if head.endswith("Error") and rest:
         text = rest
+    text = _SUGGESTION.sub("", text)
     return " ".join(text.split())
+
+
+_SUGGESTION = re.compile(r"\s*(Did you mean|Candidate (bindings|functions)).*$", re.S)

@@ -1,4 +1,8 @@
-"""Lake tables registered in the Glue Data Catalog (moto), as a crawler would leave them."""
+"""Lake tables registered in the Glue Data Catalog (moto), as a crawler would leave them.
+
+Each carries ``UPDATED_BY_CRAWLER`` like a crawler's table, which tells the query-time
+reader (``infra.local.athena.tables``) to read it with the types its files carry.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,12 @@ from typing import Any
 from infra.local.athena.column_types import glue_type
 from infra.local.athena.engine import ResultColumn
 from infra.local.athena.lake import LakeTable
+from infra.local.athena.tables import CRAWLER_PARAMETER
+
+_TEXT_INPUT = {
+    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+}
 
 _FORMATS: dict[str, dict[str, Any]] = {
     "parquet": {
@@ -26,6 +36,20 @@ _FORMATS: dict[str, dict[str, Any]] = {
             "Parameters": {"field.delim": ","},
         },
     },
+    "json": {
+        **_TEXT_INPUT,
+        "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+    },
+    "orc": {
+        "InputFormat": "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat",
+        "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.orc.OrcSerde"},
+    },
+    "avro": {
+        "InputFormat": "org.apache.hadoop.hive.ql.io.avro.AvroContainerInputFormat",
+        "OutputFormat": "org.apache.hadoop.hive.ql.io.avro.AvroContainerOutputFormat",
+        "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.avro.AvroSerDe"},
+    },
 }
 
 
@@ -36,9 +60,15 @@ def table_input(table: LakeTable, columns: Sequence[ResultColumn]) -> dict[str, 
     def glue_columns(selected: Sequence[ResultColumn]) -> list[dict[str, str]]:
         return [{"Name": c.name.lower(), "Type": glue_type(c.duckdb_type)} for c in selected]
 
-    parameters = {"classification": table.file_format, "EXTERNAL": "TRUE"}
+    parameters = {
+        "classification": table.file_format,
+        "EXTERNAL": "TRUE",
+        CRAWLER_PARAMETER: "local-data-lake",
+    }
     if table.file_format == "csv":
         parameters["skip.header.line.count"] = "1"
+    if table.compression:
+        parameters["compressionType"] = table.compression
     return {
         "Name": table.name,
         "TableType": "EXTERNAL_TABLE",

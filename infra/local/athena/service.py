@@ -24,6 +24,7 @@ from infra.local.athena.errors import (
 from infra.local.athena.executions import QueryExecution, State, Transition
 from infra.local.athena.faults import AthenaFaults, FaultKind
 from infra.local.athena.sql import classify, prepare
+from infra.local.athena.tables import TableRef
 from infra.local.clock import VirtualClock
 
 DEFAULT_WORKGROUP = "primary"
@@ -69,7 +70,7 @@ class AthenaService:
         workgroups: WorkgroupDirectory,
         results: ResultWriter,
         publish: Callable[[Transition], None],
-        bytes_scanned: Callable[[frozenset[str]], int],
+        bind_tables: Callable[[frozenset[TableRef], str], int],
         faults: AthenaFaults,
     ) -> None:
         self._clock = clock
@@ -78,7 +79,7 @@ class AthenaService:
         self._workgroups = workgroups
         self._results = results
         self._publish = publish
-        self._bytes_scanned = bytes_scanned
+        self._bind_tables = bind_tables
         self.faults = faults
         self._executions: dict[str, QueryExecution] = {}  # insertion = submission order
         self._by_token: dict[str, str] = {}
@@ -217,13 +218,16 @@ class AthenaService:
         # Athena evaluates now() once, when the query starts running.
         prepared = prepare(execution.query, execution.started_at or self._clock.now())
         result_table = "q_" + execution.query_execution_id.replace("-", "_")
+        database = execution.database or DEFAULT_DATABASE
+        # Like Athena, the query reads the files each table's location holds as it runs.
+        scanned = self._bind_tables(prepared.tables, database)
         result = self._engine.run(
             prepared,
             result_table=result_table,
             catalog=execution.catalog,
-            database=execution.database or DEFAULT_DATABASE,
+            database=database,
         )
-        execution.data_scanned_bytes = self._bytes_scanned(prepared.tables)
+        execution.data_scanned_bytes = scanned
         try:
             self._results.write(
                 execution.output_location, result.columns, self._engine.batches(result)

@@ -17,6 +17,8 @@ from infra.local.athena.errors import (
     SYNTAX_ERROR,
     user_error,
 )
+from infra.local.athena.presto import to_duckdb
+from infra.local.athena.tables import TableRef
 
 _UTILITY_VERBS = {"SHOW", "DESCRIBE", "DESC", "EXPLAIN", "MSCK", "USE", "PREPARE", "EXECUTE"}
 
@@ -32,8 +34,8 @@ class Statement:
 @dataclass(frozen=True)
 class PreparedQuery:
     duckdb_sql: str
-    tables: frozenset[str]
-    """Lower-case names of the tables the query reads (to estimate bytes scanned)."""
+    tables: frozenset[TableRef]
+    """The tables the query reads, as it names them (bound to their files when it runs)."""
 
 
 def classify(sql: str) -> Statement:
@@ -81,11 +83,12 @@ def prepare(sql: str, now: datetime) -> PreparedQuery:
     pinned = statement.transform(lambda node: _pin_clock(node, now))
     cte_names = {cte.alias_or_name.lower() for cte in pinned.find_all(exp.CTE)}
     tables = frozenset(
-        table.name.lower()
+        TableRef(table.db.lower() or None, table.name.lower())
         for table in pinned.find_all(exp.Table)
-        if table.name and table.name.lower() not in cte_names
+        if table.name and not (not table.db and table.name.lower() in cte_names)
     )
-    return PreparedQuery(duckdb_sql=pinned.sql(dialect="duckdb"), tables=tables)
+    translated = pinned.transform(to_duckdb)
+    return PreparedQuery(duckdb_sql=translated.sql(dialect="duckdb"), tables=tables)
 
 
 def _pin_clock(node: exp.Expression, now: datetime) -> exp.Expression:

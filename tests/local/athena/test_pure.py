@@ -15,6 +15,7 @@ from infra.local.athena.errors import QueryFailedError, from_duckdb
 from infra.local.athena.executions import IllegalTransitionError, QueryExecution, State
 from infra.local.athena.lake import discover
 from infra.local.athena.sql import classify, prepare
+from infra.local.athena.tables import TableRef
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -92,7 +93,10 @@ def test_prepare_pins_the_clock_and_lists_tables() -> None:
     assert "2024-06-01 12:00:00" in prepared.duckdb_sql
     assert "CURRENT_TIMESTAMP" not in prepared.duckdb_sql.upper()
     assert "CAST('2024-06-01' AS DATE)" in prepared.duckdb_sql
-    assert prepared.tables == {"email_click", "contacts"}
+    assert prepared.tables == {
+        TableRef(None, "email_click"),
+        TableRef("due_eventdb", "contacts"),
+    }
 
 
 def test_prepare_rejects_what_athena_would() -> None:

@@ -58,6 +58,16 @@ def test_the_demo_runs_every_scenario_and_leaves_no_dead_letters(tmp_path: Path)
     assert report["connect_segment"]["name"] == CONNECT_SEGMENT
     assert report["connect_segment"]["type"] == "CLASSIC"
     assert "Importer" in json.dumps(report["connect_trace"])
+
+    # The catalog in the lake: the lake's events by name, joined in Athena.
+    by_name = {row["name"]: row for row in report["catalog_report"]}
+    assert int(by_name["Spring sale (extended)"]["sends"]) > 0  # renamed: the new name
+    assert "Spring sale" not in by_name
+    assert by_name["Survey invitation"]["deleted"] == "true"  # deleted: kept, and marked
+    assert int(by_name["Onboarding"]["journey_sends"]) > 0
+    assert "Referral program (draft)" not in by_name  # never cataloged: no name to join
+    sends = sum(int(row["sends"]) for row in report["catalog_report"])
+    assert sends == report["data_lake"]["tables"]["email_send"]  # every send has a name
     assert report["dead_letters"] == {}
 
 
@@ -67,5 +77,6 @@ def test_the_readable_demo_keeps_service_logs_out_of_its_output(tmp_path: Path) 
     text = out.getvalue()
     assert "== Segment runs" in text
     assert "== Connect run" in text
+    assert "== Engagement by name" in text
     assert '{"level"' not in text
     assert (tmp_path / "services.log").stat().st_size > 0

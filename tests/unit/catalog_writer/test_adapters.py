@@ -12,6 +12,7 @@ from moto import mock_aws
 from contracts import CatalogEntryChanged, ResourceType, SegmentType
 from services.catalog_writer.adapters import DynamoCatalogStore
 from services.catalog_writer.logic import Outcome, apply_resolution
+from services.catalog_writer.mirror import S3CatalogMirror
 from tests.fixtures.tables import create_template_table
 from tests.unit.catalog_writer.test_logic import APP, CAMPAIGN, SEGMENT, resolved
 
@@ -24,7 +25,14 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_template_table(client, "CampaignJourneyTable", "campaigns-journeys")
         create_template_table(client, "SegmentTable", "segments")
+        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="catalog-mirror")
         yield client
+
+
+@pytest.fixture
+def mirror(dynamodb: Any) -> S3CatalogMirror:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    return S3CatalogMirror(lambda: s3, bucket="catalog-mirror", prefix="catalog/")
 
 
 @pytest.fixture
@@ -35,10 +43,10 @@ def store(dynamodb: Any) -> DynamoCatalogStore:
 
 
 def test_campaign_items_use_the_original_field_names_with_real_booleans_and_nulls(
-    dynamodb: Any, store: DynamoCatalogStore
+    dynamodb: Any, store: DynamoCatalogStore, mirror: S3CatalogMirror
 ) -> None:
     published: list[CatalogEntryChanged] = []
-    apply_resolution(resolved(segment_id=None), store, published.extend)
+    apply_resolution(resolved(segment_id=None), store, published.extend, mirror=mirror)
 
     item = dynamodb.get_item(TableName="campaigns-journeys", Key={"id": {"S": CAMPAIGN}})["Item"]
     assert item["id"] == {"S": CAMPAIGN}
@@ -55,7 +63,9 @@ def test_campaign_items_use_the_original_field_names_with_real_booleans_and_null
     assert len(published) == 1
 
 
-def test_segment_items_live_in_the_segment_table(dynamodb: Any, store: DynamoCatalogStore) -> None:
+def test_segment_items_live_in_the_segment_table(
+    dynamodb: Any, store: DynamoCatalogStore, mirror: S3CatalogMirror
+) -> None:
     event = resolved(
         resource_type=ResourceType.SEGMENT,
         resource_id=SEGMENT,
@@ -64,7 +74,7 @@ def test_segment_items_live_in_the_segment_table(dynamodb: Any, store: DynamoCat
         state=None,
         segment_type=SegmentType.DIMENSIONAL,
     )
-    apply_resolution(event, store, lambda events: None)
+    apply_resolution(event, store, lambda events: None, mirror=mirror)
 
     item = dynamodb.get_item(TableName="segments", Key={"id": {"S": SEGMENT}})["Item"]
     assert {name: next(iter(v.values())) for name, v in item.items()} == {
@@ -82,21 +92,31 @@ def test_segment_items_live_in_the_segment_table(dynamodb: Any, store: DynamoCat
     }
 
 
-def test_round_trip_ordering_and_pending_changes(store: DynamoCatalogStore) -> None:
+def test_round_trip_ordering_and_pending_changes(
+    store: DynamoCatalogStore, mirror: S3CatalogMirror
+) -> None:
     def fail(events: object) -> None:
         raise RuntimeError("down")
 
     with pytest.raises(RuntimeError):
-        apply_resolution(resolved(0), store, fail)
+        apply_resolution(resolved(0), store, fail, mirror=mirror)
     stored = store.get(ResourceType.CAMPAIGN, CAMPAIGN)
     assert stored is not None
     assert stored.pending_event is not None
     assert stored.entry.version == 1
 
     published: list[CatalogEntryChanged] = []
-    assert apply_resolution(resolved(0), store, published.extend) is Outcome.REPUBLISHED
-    assert apply_resolution(resolved(5, name="Newer"), store, published.extend) is Outcome.CHANGED
-    assert apply_resolution(resolved(2, name="Older"), store, published.extend) is Outcome.STALE
+    assert (
+        apply_resolution(resolved(0), store, published.extend, mirror=mirror) is Outcome.REPUBLISHED
+    )
+    assert (
+        apply_resolution(resolved(5, name="Newer"), store, published.extend, mirror=mirror)
+        is Outcome.CHANGED
+    )
+    assert (
+        apply_resolution(resolved(2, name="Older"), store, published.extend, mirror=mirror)
+        is Outcome.STALE
+    )
     latest = store.get(ResourceType.CAMPAIGN, CAMPAIGN)
     assert latest is not None
     assert latest.entry.name == "Newer"
@@ -104,10 +124,12 @@ def test_round_trip_ordering_and_pending_changes(store: DynamoCatalogStore) -> N
     assert [e.data.change.value for e in published] == ["created", "renamed"]
 
 
-def test_a_conditional_write_against_a_moved_row_is_refused(store: DynamoCatalogStore) -> None:
-    apply_resolution(resolved(0), store, lambda events: None)
+def test_a_conditional_write_against_a_moved_row_is_refused(
+    store: DynamoCatalogStore, mirror: S3CatalogMirror
+) -> None:
+    apply_resolution(resolved(0), store, lambda events: None, mirror=mirror)
     stale_view = store.get(ResourceType.CAMPAIGN, CAMPAIGN)
-    apply_resolution(resolved(1, name="Moved"), store, lambda events: None)
+    apply_resolution(resolved(1, name="Moved"), store, lambda events: None, mirror=mirror)
     assert stale_view is not None
 
     assert store.put(stale_view, expected=stale_view) is False

@@ -18,7 +18,7 @@ from contracts import (
     SegmentType,
 )
 from services.catalog_writer.logic import ConcurrentUpdateError, Outcome, apply_resolution
-from tests.unit.catalog_writer.fakes import FakeCatalogStore
+from tests.unit.catalog_writer.fakes import FakeCatalogMirror, FakeCatalogStore
 
 APP = "a" * 32
 CAMPAIGN = "c" * 32
@@ -76,7 +76,7 @@ def test_a_new_resource_is_created_and_announced(
 ) -> None:
     event = resolved()
 
-    assert apply_resolution(event, store, announce) is Outcome.CHANGED
+    assert apply_resolution(event, store, announce, mirror=store.mirror) is Outcome.CHANGED
 
     (change,) = announce.events
     assert change.data.change is CatalogChange.CREATED
@@ -88,11 +88,17 @@ def test_a_new_resource_is_created_and_announced(
 
 
 def test_changes_are_classified(store: FakeCatalogStore, announce: Announcements) -> None:
-    apply_resolution(resolved(0), store, announce)
-    apply_resolution(resolved(1, name="Winback - Nov"), store, announce)
-    apply_resolution(resolved(2, name="Winback - Nov", state="PAUSED"), store, announce)
-    apply_resolution(resolved(3, name="Winback - Nov", state="PAUSED"), store, announce)
-    apply_resolution(resolved(4, deleted=True, name=None, state=None), store, announce)
+    apply_resolution(resolved(0), store, announce, mirror=store.mirror)
+    apply_resolution(resolved(1, name="Winback - Nov"), store, announce, mirror=store.mirror)
+    apply_resolution(
+        resolved(2, name="Winback - Nov", state="PAUSED"), store, announce, mirror=store.mirror
+    )
+    apply_resolution(
+        resolved(3, name="Winback - Nov", state="PAUSED"), store, announce, mirror=store.mirror
+    )
+    apply_resolution(
+        resolved(4, deleted=True, name=None, state=None), store, announce, mirror=store.mirror
+    )
 
     assert announce.kinds == [
         CatalogChange.CREATED,
@@ -110,8 +116,10 @@ def test_changes_are_classified(store: FakeCatalogStore, announce: Announcements
 def test_a_deletion_keeps_what_the_catalog_knew(
     store: FakeCatalogStore, announce: Announcements
 ) -> None:
-    apply_resolution(resolved(0, event_name="_email.click"), store, announce)
-    apply_resolution(resolved(5, deleted=True, name=None, segment_id=None), store, announce)
+    apply_resolution(resolved(0, event_name="_email.click"), store, announce, mirror=store.mirror)
+    apply_resolution(
+        resolved(5, deleted=True, name=None, segment_id=None), store, announce, mirror=store.mirror
+    )
 
     row = store.row(ResourceType.CAMPAIGN, CAMPAIGN).entry
     assert row.deleted is True
@@ -123,7 +131,9 @@ def test_a_deletion_keeps_what_the_catalog_knew(
 def test_a_resource_deleted_before_it_was_cataloged_is_recorded_deleted(
     store: FakeCatalogStore, announce: Announcements
 ) -> None:
-    apply_resolution(resolved(0, deleted=True, name=None, state=None), store, announce)
+    apply_resolution(
+        resolved(0, deleted=True, name=None, state=None), store, announce, mirror=store.mirror
+    )
 
     (change,) = announce.events
     assert change.data.change is CatalogChange.DELETED
@@ -134,9 +144,12 @@ def test_a_resource_deleted_before_it_was_cataloged_is_recorded_deleted(
 def test_an_older_event_never_overwrites_newer_state(
     store: FakeCatalogStore, announce: Announcements
 ) -> None:
-    apply_resolution(resolved(10, name="New name"), store, announce)
+    apply_resolution(resolved(10, name="New name"), store, announce, mirror=store.mirror)
 
-    assert apply_resolution(resolved(5, name="Old name"), store, announce) is Outcome.STALE
+    assert (
+        apply_resolution(resolved(5, name="Old name"), store, announce, mirror=store.mirror)
+        is Outcome.STALE
+    )
     assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).entry.name == "New name"
     assert announce.kinds == [CatalogChange.CREATED]
 
@@ -144,11 +157,15 @@ def test_an_older_event_never_overwrites_newer_state(
 def test_ties_in_event_time_are_ordered_by_event_id(
     store: FakeCatalogStore, announce: Announcements
 ) -> None:
-    apply_resolution(resolved(1, source="ct-b", name="B"), store, announce)
+    apply_resolution(resolved(1, source="ct-b", name="B"), store, announce, mirror=store.mirror)
 
-    assert apply_resolution(resolved(1, source="ct-a", name="A"), store, announce) is Outcome.STALE
     assert (
-        apply_resolution(resolved(1, source="ct-c", name="C"), store, announce) is Outcome.CHANGED
+        apply_resolution(resolved(1, source="ct-a", name="A"), store, announce, mirror=store.mirror)
+        is Outcome.STALE
+    )
+    assert (
+        apply_resolution(resolved(1, source="ct-c", name="C"), store, announce, mirror=store.mirror)
+        is Outcome.CHANGED
     )
 
 
@@ -156,10 +173,10 @@ def test_a_duplicate_changes_nothing_and_announces_nothing(
     store: FakeCatalogStore, announce: Announcements
 ) -> None:
     event = resolved()
-    apply_resolution(event, store, announce)
+    apply_resolution(event, store, announce, mirror=store.mirror)
     row = store.row(ResourceType.CAMPAIGN, CAMPAIGN)
 
-    assert apply_resolution(event, store, announce) is Outcome.DUPLICATE
+    assert apply_resolution(event, store, announce, mirror=store.mirror) is Outcome.DUPLICATE
     assert store.row(ResourceType.CAMPAIGN, CAMPAIGN) == row
     assert len(announce.events) == 1
 
@@ -167,9 +184,9 @@ def test_a_duplicate_changes_nothing_and_announces_nothing(
 def test_a_newer_event_with_nothing_new_moves_the_clock_silently(
     store: FakeCatalogStore, announce: Announcements
 ) -> None:
-    apply_resolution(resolved(0), store, announce)
+    apply_resolution(resolved(0), store, announce, mirror=store.mirror)
 
-    assert apply_resolution(resolved(3), store, announce) is Outcome.UNCHANGED
+    assert apply_resolution(resolved(3), store, announce, mirror=store.mirror) is Outcome.UNCHANGED
     assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).entry.event_time == T0 + timedelta(minutes=3)
     assert len(announce.events) == 1
 
@@ -181,21 +198,21 @@ def test_an_announcement_lost_to_a_crash_goes_out_on_redelivery(
     failing = Announcements(failures=1)
 
     with pytest.raises(RuntimeError, match="EventBridge is down"):
-        apply_resolution(event, store, failing)
+        apply_resolution(event, store, failing, mirror=store.mirror)
     assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).pending_event is not None
 
-    assert apply_resolution(event, store, failing) is Outcome.REPUBLISHED
+    assert apply_resolution(event, store, failing, mirror=store.mirror) is Outcome.REPUBLISHED
     (change,) = failing.events
     assert change.data.change is CatalogChange.CREATED
     assert store.row(ResourceType.CAMPAIGN, CAMPAIGN).pending_event is None
-    assert apply_resolution(event, store, failing) is Outcome.DUPLICATE
+    assert apply_resolution(event, store, failing, mirror=store.mirror) is Outcome.DUPLICATE
 
 
 def test_announcement_ids_are_stable_for_one_resolution(store: FakeCatalogStore) -> None:
     event = resolved()
     first, second = Announcements(), Announcements()
-    apply_resolution(event, store, first)
-    apply_resolution(event, FakeCatalogStore(), second)
+    apply_resolution(event, store, first, mirror=store.mirror)
+    apply_resolution(event, FakeCatalogStore(), second, mirror=FakeCatalogMirror())
 
     assert first.events[0].event_id == second.events[0].event_id
 
@@ -204,11 +221,11 @@ def test_lost_races_are_retried_then_reported(
     store: FakeCatalogStore, announce: Announcements
 ) -> None:
     store.lost_races = 2
-    assert apply_resolution(resolved(), store, announce) is Outcome.CHANGED
+    assert apply_resolution(resolved(), store, announce, mirror=store.mirror) is Outcome.CHANGED
 
     store.lost_races = 3
     with pytest.raises(ConcurrentUpdateError, match="changed under 3 write attempts"):
-        apply_resolution(resolved(9, name="Other"), store, announce)
+        apply_resolution(resolved(9, name="Other"), store, announce, mirror=store.mirror)
 
 
 def test_segments_are_cataloged_with_their_type(
@@ -222,6 +239,35 @@ def test_segments_are_cataloged_with_their_type(
         state=None,
         segment_type=SegmentType.IMPORT,
     )
-    apply_resolution(event, store, announce)
+    apply_resolution(event, store, announce, mirror=store.mirror)
 
     assert store.row(ResourceType.SEGMENT, SEGMENT).entry.segment_type is SegmentType.IMPORT
+
+
+def test_the_mirror_holds_a_change_before_it_is_announced(store: FakeCatalogStore) -> None:
+    """A subscriber told of a change and querying Athena at once sees it."""
+    seen_in_mirror: list[object] = []
+
+    def announce(events: Sequence[CatalogEntryChanged]) -> None:
+        seen_in_mirror.extend(held.name for held in store.mirror.entries().values())
+
+    apply_resolution(resolved(0), store, announce, mirror=store.mirror)
+    apply_resolution(resolved(1, name="Winback - Nov"), store, announce, mirror=store.mirror)
+
+    assert seen_in_mirror == ["Winback", "Winback - Nov"]
+    assert store.mirror.entries() == store.entries()
+
+
+def test_a_mirror_write_that_fails_fails_the_message_and_the_redelivery_repairs_it(
+    store: FakeCatalogStore, announce: Announcements
+) -> None:
+    store.mirror.failures = 1
+    with pytest.raises(RuntimeError):
+        apply_resolution(resolved(0), store, announce, mirror=store.mirror)
+    assert announce.events == []  # not announced before the mirror holds it
+
+    assert (
+        apply_resolution(resolved(0), store, announce, mirror=store.mirror) is Outcome.REPUBLISHED
+    )
+    assert store.mirror.entries() == store.entries()
+    assert announce.kinds == [CatalogChange.CREATED]

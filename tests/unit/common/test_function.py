@@ -29,6 +29,7 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "EVENT_BUS_NAME": "pinpoint-lake",
         "CAMPAIGN_JOURNEY_TABLE_NAME": "campaigns-journeys",
         "SEGMENT_TABLE_NAME": "segments",
+        "CATALOG_MIRROR_BUCKET_NAME": "catalog-mirror",
         "NOTIFICATION_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:runs",
         "IDEMPOTENCY_TABLE_NAME": "idempotency",
     }.items():
@@ -50,7 +51,7 @@ def test_a_forged_resolution_is_refused_logged_and_changes_nothing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     store, published = FakeCatalogStore(), Recorder()
-    function = service_function(catalog_writer, store=store, publish=published)
+    function = service_function(catalog_writer, store=store, mirror=store.mirror, publish=published)
 
     answer = function(
         sqs_batch(forged(PinpointResourceResolved, "pinpoint-lake.user")), FakeLambdaContext()
@@ -64,7 +65,7 @@ def test_a_forged_resolution_is_refused_logged_and_changes_nothing(
 
 def test_the_producers_own_resolution_is_applied() -> None:
     store, published = FakeCatalogStore(), Recorder()
-    function = service_function(catalog_writer, store=store, publish=published)
+    function = service_function(catalog_writer, store=store, mirror=store.mirror, publish=published)
 
     function(sqs_batch(json.dumps(example_event(PinpointResourceResolved))), FakeLambdaContext())
 

@@ -86,7 +86,11 @@ class Connect:
                 continue
             resolved = resolve(change, resources, CONNECT)
             if resolved is not None:
-                outcomes.append(apply_resolution(resolved, self.store, self.announced.extend))
+                outcomes.append(
+                    apply_resolution(
+                        resolved, self.store, self.announced.extend, mirror=self.store.mirror
+                    )
+                )
         return outcomes
 
     def live(self, start: int = 0) -> list[PinpointResourceChanged]:
