@@ -64,6 +64,9 @@ SCENARIOS: dict[str, dict[str, str]] = {
 }
 SCENARIO_SETTINGS = {"gov-cloud": GOV_CLOUD}
 IMPORT_ROLE = "PinpointImportRole"
+# The role EventBridge Scheduler assumes to fire the stack's schedules (saved segments).
+SCHEDULER_ROLE = "SchedulerRole"
+SERVICE_ROLES = (IMPORT_ROLE, SCHEDULER_ROLE)
 PINPOINT = "pinpoint.amazonaws.com"
 
 # AWS managed policies a role may carry. SAM attaches these to the roles it generates;
@@ -314,12 +317,12 @@ def test_every_function_has_a_role_of_its_own(scenario: str, function_id: str) -
 
 
 @pytest.mark.parametrize(("scenario", "role_id"), cases("AWS::IAM::Role", ("defaults",)))
-def test_every_role_belongs_to_one_function_or_is_the_import_role(
+def test_every_role_belongs_to_one_function_or_is_a_service_role(
     scenario: str, role_id: str
 ) -> None:
     users = sorted(f for f, role in function_roles(stack(scenario)).items() if role == role_id)
-    if role_id == IMPORT_ROLE:
-        assert not users, f"{role_id} is Pinpoint's role, yet functions run with it: {users}"
+    if role_id in SERVICE_ROLES:
+        assert not users, f"{role_id} is a service's role, yet functions run with it: {users}"
     else:
         assert len(users) == 1, f"{role_id}: expected exactly one function using it, got {users}"
 
