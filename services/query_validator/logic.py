@@ -192,13 +192,25 @@ class Deployment:
 # --- the request --------------------------------------------------------------------------
 
 
-def derived_run_id(envelope_id: str) -> str:
-    """The run id of a request that names none: the same for every delivery of the event."""
-    return "run-" + derived_event_id(envelope_id, SegmentQueryRequested.DETAIL_TYPE, "run_id")
+def derived_run_id(request_key: str) -> str:
+    """The run id of a request that names none: the same for every delivery of the request."""
+    return "run-" + derived_event_id(request_key, SegmentQueryRequested.DETAIL_TYPE, "run_id")
 
 
-def _derived_request_event_id(envelope_id: str) -> str:
-    return derived_event_id(envelope_id, SegmentQueryRequested.DETAIL_TYPE, "event_id")
+def _derived_request_event_id(request_key: str) -> str:
+    return derived_event_id(request_key, SegmentQueryRequested.DETAIL_TYPE, "event_id")
+
+
+def request_key(request: RunRequest, envelope_id: str) -> str:
+    """What tells one request apart from another.
+
+    A schedule's fire is its schedule and scheduled time: Scheduler may deliver one fire
+    more than once (a retry is a new event with a new id), and each delivery must be the same
+    run, while the next fire is a new one. Any other request is its event.
+    """
+    if request.schedule_arn is not None and request.scheduled_time is not None:
+        return f"{request.schedule_arn}@{request.scheduled_time.isoformat()}"
+    return envelope_id
 
 
 def _user_producer(envelope_source: str | None, requested_by: str | None) -> str:
@@ -215,12 +227,13 @@ def complete_request(
     """The request with metadata: the user's own, or filled from the envelope."""
     if request.metadata is not None:
         return request
+    key = request_key(request.data, envelope.id)
     metadata = EventMetadata(
-        event_id=_derived_request_event_id(envelope.id),
+        event_id=_derived_request_event_id(key),
         version=SegmentQueryRequested.VERSION,
         occurred_at=envelope.time or now,
         producer=_user_producer(envelope.source, request.data.requested_by),
-        correlation_id=request.data.run_id or derived_run_id(envelope.id),
+        correlation_id=request.data.run_id or derived_run_id(key),
     )
     return request.model_copy(update={"metadata": metadata})
 
@@ -236,7 +249,7 @@ def answer(
     assert completed.metadata is not None  # noqa: S101 - complete_request fills it
     request_event_id = completed.metadata.event_id
     run = completed.data
-    run_id = run.run_id or derived_run_id(envelope.id)
+    run_id = run.run_id or derived_run_id(request_key(run, envelope.id))
 
     targets = deployment.targets
     destination, target_reasons = targets.destination(run)
