@@ -52,8 +52,39 @@ def test_cron_in_a_timezone() -> None:
     ]
 
 
+def test_a_time_the_spring_change_leaves_out_is_skipped() -> None:
+    # New York jumps from 02:00 to 03:00 on 2026-03-08: there is no 02:30 that day.
+    assert firings("cron(30 2 * * ? *)", 6, timezone="America/New_York")[-2:] == [
+        "Sat 2026-03-07 07:30",
+        "Mon 2026-03-09 06:30",
+    ]
+
+
+def test_a_time_the_autumn_change_repeats_fires_once() -> None:
+    # New York goes back from 02:00 to 01:00 on 2026-11-01: 01:30 happens twice.
+    schedule = parse_schedule("cron(30 1 * * ? *)", start=START, timezone="America/New_York")
+    before = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
+    first = schedule.next_after(before)
+    assert first is not None
+    second = schedule.next_after(first)
+    assert first.strftime("%Y-%m-%d %H:%M") == "2026-11-01 05:30"  # 01:30 EDT
+    assert second is not None
+    assert second.strftime("%Y-%m-%d %H:%M") == "2026-11-02 06:30"  # 01:30 EST, a day on
+    # From inside the repeated hour the next firing is still after the moment asked.
+    inside = datetime(2026, 11, 1, 6, 40, tzinfo=UTC)  # 01:40 EST
+    following = schedule.next_after(inside)
+    assert following is not None
+    assert following > inside
+
+
 def test_at_fires_once() -> None:
     assert firings("at(2026-03-02T11:00:00)", 3) == ["Mon 2026-03-02 11:00"]
+
+
+def test_at_is_a_wall_clock_time_of_the_timezone() -> None:
+    assert firings("at(2026-03-02T12:00:00)", 1, timezone="Europe/Paris") == [
+        "Mon 2026-03-02 11:00"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -65,8 +96,16 @@ def test_at_fires_once() -> None:
         "cron(0 0 * * * *)",
         "cron(99 * * * ? *)",
         "every day",
+        "at(2026-03-02)",
+        "at(2026-03-02 11:00:00)",
+        "at(2026-13-02T11:00:00)",
     ],
 )
 def test_invalid_expressions_are_rejected(expression: str) -> None:
     with pytest.raises(ScheduleError):
         parse_schedule(expression, start=START)
+
+
+def test_an_unknown_timezone_is_rejected() -> None:
+    with pytest.raises(ScheduleError, match="unknown timezone"):
+        parse_schedule("cron(0 9 * * ? *)", start=START, timezone="Mars/Olympus")
