@@ -28,7 +28,7 @@ import boto3
 from infra.local.clock import VirtualClock
 from infra.local.resources import Deployment, deploy
 from infra.local.runtime import Invocation, LocalRuntime
-from infra.local.scheduler import LocalScheduler
+from infra.local.scheduler import LocalScheduler, install_schedule_checks
 from infra.local.speedups import MotoSpeedups
 from infra.local.subscriptions import Subscription, subscribe
 from infra.local.template.naming import StackSettings
@@ -204,6 +204,7 @@ class LocalCloud:
         self._deployment: Deployment | None = None
         self._xray: XRayCapture | None = None
         self._scheduler: LocalScheduler | None = None
+        self._uninstall_schedule_checks: Callable[[], None] | None = None
         self._speedups = MotoSpeedups()
         self._clients: _Clients | None = None
 
@@ -242,6 +243,7 @@ class LocalCloud:
             if emulator is not None:
                 emulator.install()
                 self._emulators.append(emulator)
+        self._uninstall_schedule_checks = install_schedule_checks()
         clients = self._clients = _Clients(region)
         self._xray = XRayCapture(region=region, account_id=account_id)
         self._xray.install()
@@ -322,6 +324,9 @@ class LocalCloud:
             self._runtime.close()
         if self._xray is not None:
             self._xray.uninstall()
+        if self._uninstall_schedule_checks is not None:
+            self._uninstall_schedule_checks()
+            self._uninstall_schedule_checks = None
         self._speedups.uninstall()
         if self._mock is not None:
             self._mock.stop()

@@ -23,6 +23,9 @@ What a fire does, as Scheduler documents it:
   and the schedule as its resource. A fire the role does not permit is not delivered; it is
   recorded in `failures` with the reason (Scheduler would retry and then drop it, or send it
   to the target's dead-letter queue, which is not emulated).
+- CreateSchedule and UpdateSchedule refuse what Scheduler refuses and moto accepts: an
+  expression or timezone that does not parse, an EndDate not after the StartDate
+  (`ValidationException`), so a bad schedule fails when it is made, not silently later.
 - `ActionAfterCompletion: DELETE` deletes a schedule once it is done (an at() that fired, a
   recurring schedule past its EndDate). moto keeps the value at create only, not on update.
 """
@@ -38,6 +41,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.model import OperationModel
+
+from infra.local.botocore_hook import (
+    Uninstall,
+    decode_request,
+    encode_error,
+    install_operation_handler,
+)
 from infra.local.runtime import JsonDict, LocalRuntime, ScheduledJob, Target, due_after
 from infra.local.schedule import ScheduleError, parse_schedule
 
@@ -87,6 +99,45 @@ def substitute_context(
     for name, value in values.items():
         text = text.replace(f"<{name}>", value)
     return text
+
+
+def install_schedule_checks() -> Uninstall:
+    """Check CreateSchedule and UpdateSchedule as Scheduler does, before moto stores them."""
+
+    def check(operation: OperationModel, request: AWSPreparedRequest) -> AWSResponse | None:
+        if operation.name not in ("CreateSchedule", "UpdateSchedule"):
+            return None
+        params = decode_request(operation, request).params
+        problem = schedule_problem(
+            str(params.get("ScheduleExpression", "")),
+            str(params.get("ScheduleExpressionTimezone") or "UTC"),
+            params.get("StartDate"),
+            params.get("EndDate"),
+        )
+        if problem is None:
+            return None
+        return encode_error(
+            operation,
+            status=400,
+            code="ValidationException",
+            message=problem,
+            request_id=hashlib.sha256(request.url.encode()).hexdigest()[:32],
+        )
+
+    return install_operation_handler("scheduler", check)
+
+
+def schedule_problem(
+    expression: str, timezone: str, start: datetime | None, end: datetime | None
+) -> str | None:
+    """Why Scheduler would refuse this schedule's timing, or None."""
+    try:
+        parse_schedule(expression, start=start or datetime.now(UTC), timezone=timezone)
+    except ScheduleError as error:
+        return f"Invalid Schedule Expression {expression}: {error}"
+    if start is not None and end is not None and end <= start:
+        return "The EndDate you specify must be after the StartDate."
+    return None
 
 
 class LocalScheduler:

@@ -302,3 +302,22 @@ def test_a_schedule_deleted_with_boto3_stops_firing(cloud: LocalCloud) -> None:
     cloud.advance(5 * 3600)
 
     assert times(delivered(cloud)) == ["2027-01-06T13:00:00Z"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "extra"),
+    [
+        ("rate(5 weeks)", {}),
+        ("cron(0 9 * * * *)", {}),
+        ("at(2027-01-06 14:30)", {}),
+        ("cron(0 9 * * ? *)", {"ScheduleExpressionTimezone": "Mars/Olympus"}),
+        ("rate(1 hour)", {"StartDate": START + timedelta(hours=2), "EndDate": START}),
+    ],
+)
+def test_scheduler_refuses_a_schedule_it_could_not_run(
+    cloud: LocalCloud, expression: str, extra: dict[str, Any]
+) -> None:
+    scheduler: Any = boto3.client("scheduler")
+    with pytest.raises(scheduler.exceptions.ValidationException):
+        create(cloud, "refused", expression, **extra)
+    assert scheduler.list_schedules(GroupName=GROUP)["Schedules"] == []
