@@ -219,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     show = command(runs, "show", cmd_runs_show, "a run's timeline and counts")
     show.add_argument("run_id")
 
+    from cli.schedule import add_commands as add_schedule_commands
+
+    add_schedule_commands(commands, command)
+
     trace = command(commands, "trace", cmd_trace, "a run's X-Ray traces as a tree")
     trace.add_argument("run_id")
     trace.add_argument("--hours", type=int, default=24, help="how far back to look")

@@ -205,6 +205,8 @@ def parse_schedule(expression: str, *, start: datetime, timezone: str = "UTC") -
         amount, unit = int(rate.group(1)), rate.group(2).rstrip("s")
         if amount < 1:
             raise ScheduleError(f"{expression}: the rate must be positive")
+        if (amount == 1) != (rate.group(2) == unit):
+            raise ScheduleError(f"{expression}: the unit is singular for 1, plural otherwise")
         return Rate(timedelta(seconds=amount * _UNIT_SECONDS[unit]), start)
     if text.startswith("cron(") and text.endswith(")"):
         return Cron.parse(text[5:-1], timezone)

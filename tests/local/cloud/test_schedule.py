@@ -92,6 +92,8 @@ def test_at_is_a_wall_clock_time_of_the_timezone() -> None:
     [
         "rate(0 minutes)",
         "rate(5 weeks)",
+        "rate(1 hours)",
+        "rate(2 day)",
         "cron(* * * * *)",
         "cron(0 0 * * * *)",
         "cron(99 * * * ? *)",
