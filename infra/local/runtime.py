@@ -633,8 +633,7 @@ class LocalRuntime:
 
         Each round: emulators tick, then every queue is drained once. When a round handles
         nothing and no emulator is busy, the system is idle. When an emulator is busy but
-        nothing is queued, time moves on to the next scheduled firing, at most
-        IDLE_STEP_SECONDS.
+        nothing is queued, time moves on to the next scheduled firing (or IDLE_STEP_SECONDS).
         """
         for rounds in range(1, max_rounds + 1):
             self.tick_hooks()
@@ -642,10 +641,9 @@ class LocalRuntime:
                 continue
             if not self.busy_hooks():
                 return rounds
-            # Only as far as needed: a schedule due in an hour is not a reason to leap there.
             due = self.next_due()
-            step = self.clock.now().timestamp() + IDLE_STEP_SECONDS
-            self.advance_to(min(due.timestamp(), step) if due else step)
+            now = self.clock.now().timestamp()
+            self.advance_to(due.timestamp() if due else now + IDLE_STEP_SECONDS)
         raise NotSettledError(
             f"the local cloud did not settle in {max_rounds} rounds; still busy: "
             + "; ".join(self._busy_descriptions())
