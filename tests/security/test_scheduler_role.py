@@ -18,8 +18,8 @@ from tests.security.test_template_security import (
     grants,
     of_type,
     role_statements,
+    service_trust_problems,
     stack,
-    statements_of,
 )
 
 SCHEDULER = "scheduler.amazonaws.com"
@@ -28,26 +28,10 @@ SCHEDULER = "scheduler.amazonaws.com"
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_the_scheduler_role_trusts_only_scheduler_for_the_stacks_group(scenario: str) -> None:
     model = stack(scenario)
-    trust = statements_of(
-        model.properties(SCHEDULER_ROLE)["AssumeRolePolicyDocument"], SCHEDULER_ROLE
+    group = arn(model, "scheduler", f"schedule-group/{model.physical_id('ScheduleGroup')}")
+    problems = service_trust_problems(
+        model, SCHEDULER_ROLE, SCHEDULER, {group}, "the stack's schedule group"
     )
-    group = model.physical_id("ScheduleGroup")
-    problems = []
-    for located in trust:
-        if located.effect != "Allow":
-            continue
-        principal = located.statement.get("Principal")
-        if principal not in ({"Service": SCHEDULER}, {"Service": [SCHEDULER]}):
-            problems.append(f"{located.where}: trusts {principal!r}, not only {SCHEDULER}")
-        if located.actions != ["sts:AssumeRole"]:
-            problems.append(f"{located.where}: allows {located.actions}, not only sts:AssumeRole")
-        accounts = located.condition("aws:SourceAccount", ("StringEquals",))
-        if accounts != [model.settings.account_id]:
-            problems.append(f"{located.where}: aws:SourceAccount is {accounts}, not this account")
-        sources = located.condition("aws:SourceArn", ("ArnEquals",))
-        if sources != [arn(model, "scheduler", f"schedule-group/{group}")]:
-            problems.append(f"{located.where}: aws:SourceArn {sources} is not the stack's group")
-    assert trust, f"{SCHEDULER_ROLE} trusts no one"
     assert not problems, "\n".join(problems)
 
 
