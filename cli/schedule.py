@@ -79,7 +79,7 @@ def check_name(name: str) -> str:
 def check_expression(every: str, timezone: str, now: datetime) -> None:
     """The expression as Scheduler reads it: rate(...), cron(...) or at(...) in `timezone`."""
     try:
-        schedule = parse_schedule(every, start=now, timezone=timezone)
+        schedule = parse_schedule(every, start=now, timezone=timezone, scheduler=True)
     except ScheduleError as error:
         raise ScheduleUsageError(
             f"--every {every!r}: {error}; use rate(N minutes|hours|days), "
@@ -274,7 +274,7 @@ def _request_of(schedule: dict[str, Any]) -> dict[str, Any]:
 
 
 def _next_fires(schedule: dict[str, Any], now: datetime, count: int = 3) -> list[str]:
-    """The next due times; a rate() counts from the schedule's last change."""
+    """The next due times; a rate() counts from the schedule's last change (or StartDate)."""
     if schedule.get("State") != "ENABLED":
         return []
     changed = schedule.get("LastModificationDate") or schedule.get("CreationDate")
@@ -283,6 +283,7 @@ def _next_fires(schedule: dict[str, Any], now: datetime, count: int = 3) -> list
             schedule["ScheduleExpression"],
             start=changed if isinstance(changed, datetime) else now,
             timezone=schedule.get("ScheduleExpressionTimezone") or "UTC",
+            scheduler=True,
         )
     except ScheduleError:
         return []

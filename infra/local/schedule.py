@@ -191,8 +191,16 @@ class Cron:
         return None
 
 
-def parse_schedule(expression: str, *, start: datetime, timezone: str = "UTC") -> Schedule:
-    """Parse a rule's or schedule's expression; `start` anchors `rate(...)` schedules."""
+def parse_schedule(
+    expression: str, *, start: datetime, timezone: str = "UTC", scheduler: bool = False
+) -> Schedule:
+    """Parse a rule's or schedule's expression; `start` anchors `rate(...)` schedules.
+
+    A scheduled rule's rate fires one period after `start` and wants a singular unit for 1
+    (`rate(1 hour)`), a plural one otherwise. An EventBridge Scheduler schedule
+    (`scheduler=True`) fires its rate first at `start` (its StartDate, or at once) and takes
+    either form of the unit, as Scheduler's API reference lists them.
+    """
     text = expression.strip()
     try:
         ZoneInfo(timezone)
@@ -205,9 +213,12 @@ def parse_schedule(expression: str, *, start: datetime, timezone: str = "UTC") -
         amount, unit = int(rate.group(1)), rate.group(2).rstrip("s")
         if amount < 1:
             raise ScheduleError(f"{expression}: the rate must be positive")
+        period = timedelta(seconds=amount * _UNIT_SECONDS[unit])
+        if scheduler:
+            return Rate(period, start - period)
         if (amount == 1) != (rate.group(2) == unit):
             raise ScheduleError(f"{expression}: the unit is singular for 1, plural otherwise")
-        return Rate(timedelta(seconds=amount * _UNIT_SECONDS[unit]), start)
+        return Rate(period, start)
     if text.startswith("cron(") and text.endswith(")"):
         return Cron.parse(text[5:-1], timezone)
     if text.startswith("at(") and text.endswith(")"):

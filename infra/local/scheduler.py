@@ -7,7 +7,8 @@ by the template, or by the CLI fire on the same clock as scheduled rules. A sche
 definition changes (paused, resumed, a new expression) gets a new job counted from then.
 
 What a fire does, as Scheduler documents it:
-- `rate()`, `cron()` and `at(yyyy-mm-ddThh:mm:ss)` expressions; cron and at() read their
+- `rate()` fires first at the StartDate, or at once (then every period), `cron()` and
+  `at(yyyy-mm-ddThh:mm:ss)` at their times; cron and at() read their
   times in `ScheduleExpressionTimezone` (daylight saving as `infra/local/schedule.py` says);
   nothing fires before `StartDate` or after `EndDate`, nor while the State is DISABLED.
 - A flexible window (`FlexibleTimeWindow` FLEXIBLE) fires at the start of its window (the
@@ -132,7 +133,9 @@ def schedule_problem(
 ) -> str | None:
     """Why Scheduler would refuse this schedule's timing, or None."""
     try:
-        parse_schedule(expression, start=start or datetime.now(UTC), timezone=timezone)
+        parse_schedule(
+            expression, start=start or datetime.now(UTC), timezone=timezone, scheduler=True
+        )
     except ScheduleError as error:
         return f"Invalid Schedule Expression {expression}: {error}"
     if start is not None and end is not None and end <= start:
@@ -189,6 +192,7 @@ class LocalScheduler:
                 schedule.schedule_expression,
                 start=max(now, start) if start else now,
                 timezone=schedule.schedule_expression_timezone or "UTC",
+                scheduler=True,
             )
         except ScheduleError as error:
             self.refused[schedule.arn] = str(error)
@@ -203,9 +207,8 @@ class LocalScheduler:
             end=end,
             deliver=lambda moment: self._deliver(schedule, moment, attempt=1),
         )
-        # Due no earlier than StartDate (inclusive) and, as every job, after now.
-        earliest = max(now, start - _JUST_BEFORE) if start else now
-        job.next_due = due_after(job, earliest)
+        # Due from StartDate on (inclusive), or from now: a rate() fires at once.
+        job.next_due = due_after(job, (max(now, start) if start else now) - _JUST_BEFORE)
         return job
 
     def _complete(self, tracked: _Tracked) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,6 +25,14 @@ def firings(expression: str, count: int, *, timezone: str = "UTC") -> list[str]:
 def test_rate_counts_periods_from_creation() -> None:
     assert firings("rate(5 minutes)", 2) == ["Mon 2026-03-02 10:12", "Mon 2026-03-02 10:17"]
     assert firings("rate(1 day)", 1) == ["Tue 2026-03-03 10:07"]
+
+
+def test_a_scheduler_rate_fires_first_at_its_start_and_takes_either_unit() -> None:
+    schedule = parse_schedule("rate(1 hours)", start=START, scheduler=True)
+    just_before = START - timedelta(microseconds=1)
+    first = schedule.next_after(just_before)
+    assert first == START
+    assert schedule.next_after(START) == START + timedelta(hours=1)
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,13 @@ def test_a_rate_schedule_fires_every_period_with_its_context_substituted(
     cloud.advance(35 * 60)
 
     events = delivered(cloud)
-    assert times(events) == ["2027-01-06T12:10:00Z", "2027-01-06T12:20:00Z", "2027-01-06T12:30:00Z"]
+    # Without a StartDate a rate fires at once, then every period.
+    assert times(events) == [
+        "2027-01-06T12:00:00Z",
+        "2027-01-06T12:10:00Z",
+        "2027-01-06T12:20:00Z",
+        "2027-01-06T12:30:00Z",
+    ]
     first = events[0]
     assert (first["source"], first["detail-type"], first["resources"]) == (
         "pinpoint-lake.user",
@@ -151,7 +157,7 @@ def test_a_rate_schedule_fires_every_period_with_its_context_substituted(
     assert {item["schedule_arn"] for item in data} == {arn}
     assert {item["attempt"] for item in data} == {"1"}
     executions = {item["execution"] for item in data}
-    assert len(executions) == 3
+    assert len(executions) == 4
     assert all(len(execution) == 16 for execution in executions)
 
 
@@ -211,8 +217,12 @@ def test_a_disabled_schedule_fires_only_while_enabled(cloud: LocalCloud) -> None
     )
     cloud.advance(5 * 3600)
 
-    # Resumed at 14:00: fires at 15:00 and 16:00, then nothing while paused again.
-    assert times(delivered(cloud)) == ["2027-01-06T15:00:00Z", "2027-01-06T16:00:00Z"]
+    # Resumed at 14:00: fires then, at 15:00 and 16:00, then nothing while paused again.
+    assert times(delivered(cloud)) == [
+        "2027-01-06T14:00:00Z",
+        "2027-01-06T15:00:00Z",
+        "2027-01-06T16:00:00Z",
+    ]
 
 
 def test_nothing_fires_before_the_start_date_or_after_the_end_date(cloud: LocalCloud) -> None:
@@ -241,7 +251,7 @@ def test_a_flexible_window_fires_at_its_start(cloud: LocalCloud) -> None:
     )
     cloud.advance(3600)
 
-    assert times(delivered(cloud)) == ["2027-01-06T13:00:00Z"]
+    assert times(delivered(cloud)) == ["2027-01-06T12:00:00Z", "2027-01-06T13:00:00Z"]
 
 
 def test_a_role_that_may_not_put_on_the_bus_delivers_nothing(cloud: LocalCloud) -> None:
@@ -289,8 +299,12 @@ def test_a_redelivered_fire_is_the_same_moment_as_another_attempt(cloud: LocalCl
 
     again = cloud.scheduler.redeliver("hourly", START + timedelta(hours=1), group=GROUP)
 
-    first, second = [event["detail"]["data"] for event in delivered(cloud)]
-    assert first["scheduled_time"] == second["scheduled_time"] == "2027-01-06T13:00:00Z"
+    at_one = [
+        event["detail"]["data"]
+        for event in delivered(cloud)
+        if event["detail"]["data"]["scheduled_time"] == "2027-01-06T13:00:00Z"
+    ]
+    first, second = sorted(at_one, key=lambda data: data["attempt"])
     assert (first["attempt"], second["attempt"]) == ("1", "2")
     assert first["execution"] != second["execution"] == again.execution_id
 
@@ -301,13 +315,25 @@ def test_a_schedule_deleted_with_boto3_stops_firing(cloud: LocalCloud) -> None:
     boto3.client("scheduler").delete_schedule(Name="short-lived", GroupName=GROUP)
     cloud.advance(5 * 3600)
 
-    assert times(delivered(cloud)) == ["2027-01-06T13:00:00Z"]
+    assert times(delivered(cloud)) == ["2027-01-06T12:00:00Z", "2027-01-06T13:00:00Z"]
+
+
+def test_a_rate_with_a_start_date_fires_first_at_it(cloud: LocalCloud) -> None:
+    create(cloud, "later", "rate(2 hours)", StartDate=START + timedelta(minutes=90))
+    cloud.advance(6 * 3600)
+
+    assert times(delivered(cloud)) == [
+        "2027-01-06T13:30:00Z",
+        "2027-01-06T15:30:00Z",
+        "2027-01-06T17:30:00Z",
+    ]
 
 
 @pytest.mark.parametrize(
     ("expression", "extra"),
     [
         ("rate(5 weeks)", {}),
+        ("rate(0 minutes)", {}),
         ("cron(0 9 * * * *)", {}),
         ("at(2027-01-06 14:30)", {}),
         ("cron(0 9 * * ? *)", {"ScheduleExpressionTimezone": "Mars/Olympus"}),

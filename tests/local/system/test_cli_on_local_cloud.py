@@ -137,19 +137,21 @@ def test_a_saved_segment_runs_on_its_schedule_and_shows_its_runs(
     )
     assert code == 0
 
-    cloud.advance(3600)
+    cloud.advance(3600)  # fires at once, and an hour later
     cloud.run_until_idle()
     code, shown = run("schedule", "show", "gold-hourly")
     assert code == 0
     assert shown["arn"] == created["arn"]
-    (only,) = shown["last_runs"]
-    assert (only["query"], only["import"]) == ("SUCCEEDED", "COMPLETE")
+    runs = shown["last_runs"]
+    assert len(runs) == 2
+    assert runs[0]["scheduled_time"] > runs[1]["scheduled_time"]  # latest first
+    assert {(item["query"], item["import"]) for item in runs} == {("SUCCEEDED", "COMPLETE")}
 
     assert run("schedule", "pause", "gold-hourly")[0] == 0
     cloud.advance(2 * 3600)
     cloud.run_until_idle()
     code, shown = run("schedule", "show", "gold-hourly")
-    assert len(shown["last_runs"]) == 1  # nothing fired while paused
+    assert len(shown["last_runs"]) == 2  # nothing fired while paused
     assert run("schedule", "delete", "gold-hourly")[0] == 0
     code, listed = run("schedule", "list")
     assert "gold-hourly" not in [item["name"] for item in listed]

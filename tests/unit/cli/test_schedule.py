@@ -113,7 +113,7 @@ def test_create_makes_a_schedule_whose_fires_ask_for_a_run(
     ("argv", "message"),
     [
         (["bad name!", "--every", "rate(1 day)"], "schedule name 'bad name!'"),
-        (["gold", "--every", "rate(1 days)"], "singular for 1"),
+        (["gold", "--every", "rate(0 days)"], "must be positive"),
         (["gold", "--every", "every morning"], "not a schedule expression"),
         (["gold", "--every", "cron(0 6 * * * *)"], "exactly one of day-of-month"),
         (["gold", "--every", "at(2027-01-01 06:00)"], "at(yyyy-mm-ddThh:mm:ss)"),
