@@ -12,6 +12,7 @@ request's event id and the run id.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,9 +35,11 @@ from contracts import (
     SegmentQueryRequested,
     SegmentQueryValidated,
     UnknownEventError,
+    UtcDatetime,
     ValidatedRun,
     derived_event_id,
 )
+from contracts.segmentation import ScheduleArn
 from services.common.sql_rules import (
     ValidationPolicy,
     Verdict,
@@ -209,7 +212,31 @@ def request_key(request: RunRequest, envelope_id: str) -> str:
     run, while the next fire is a new one. Any other request is its event.
     """
     if request.schedule_arn is not None and request.scheduled_time is not None:
-        return f"{request.schedule_arn}@{request.scheduled_time.isoformat()}"
+        return _fire_key(request.schedule_arn, request.scheduled_time)
+    return envelope_id
+
+
+def _fire_key(schedule_arn: str, scheduled_time: datetime) -> str:
+    return f"{schedule_arn}@{scheduled_time.isoformat()}"
+
+
+@functools.cache
+def _fire_fields() -> tuple[TypeAdapter[str], TypeAdapter[datetime]]:
+    """Built on first use, like the contract models' validators (a cheap import)."""
+    return TypeAdapter(ScheduleArn), TypeAdapter(UtcDatetime)
+
+
+def _unreadable_request_key(data: object, envelope_id: str) -> str:
+    """`request_key` of a request that broke its contract: a fire's schedule and time when
+    those two are readable, so a bad saved segment is rejected once per fire too."""
+    if isinstance(data, Mapping):
+        schedule_arn, scheduled_time = _fire_fields()
+        try:
+            arn = schedule_arn.validate_python(data.get("schedule_arn"))
+            moment = scheduled_time.validate_python(data.get("scheduled_time"))
+        except ValidationError:
+            return envelope_id
+        return _fire_key(arn, moment)
     return envelope_id
 
 
@@ -298,14 +325,15 @@ def answer_unreadable(error: EventContractError, now: datetime) -> SegmentQueryR
 
     user_run_id = data.get("run_id") if isinstance(data, Mapping) else None
     run_id = user_run_id if _is_run_id(user_run_id) else None
+    key = _unreadable_request_key(data, envelope_id)
     user_event_id = metadata.get("event_id") if isinstance(metadata, Mapping) else None
     request_event_id = (
         user_event_id
         if isinstance(user_event_id, str) and 0 < len(user_event_id) <= 128
-        else _derived_request_event_id(envelope_id)
+        else _derived_request_event_id(key)
     )
     return _rejected(
-        run_id or derived_run_id(envelope_id),
+        run_id or derived_run_id(key),
         None,
         _contract_reasons(error),
         request_event_id,

@@ -229,6 +229,28 @@ def test_a_fire_delivered_twice_is_one_run_and_the_next_fire_another() -> None:
     assert first.data.request.sync_key == "clicked"
 
 
+def test_a_broken_fire_delivered_twice_is_one_rejected_run() -> None:
+    bad = {"sync_key": "no/slashes"}
+    first = answer_unreadable(
+        contract_error(fired("2026-11-22T10:00:00Z", envelope_id="d-1", **bad)), NOW
+    )
+    again = answer_unreadable(
+        contract_error(fired("2026-11-22T10:00:00Z", envelope_id="d-2", **bad)), NOW
+    )
+    later = answer_unreadable(
+        contract_error(fired("2026-11-22T11:00:00Z", envelope_id="d-3", **bad)), NOW
+    )
+
+    assert first is not None
+    assert again is not None
+    assert later is not None
+    assert first.data.run_id == again.data.run_id != later.data.run_id
+    assert first.event_id == again.event_id
+    # The same fire read well or not names the same run.
+    good = answer_to(fired("2026-11-22T10:00:00Z", envelope_id="d-4"))
+    assert good.data.run_id == first.data.run_id
+
+
 def test_a_fire_names_the_same_moment_however_its_time_is_written() -> None:
     utc = answer_to(fired("2026-11-22T10:00:00Z", envelope_id="a"))
     offset = answer_to(fired("2026-11-22T11:00:00+01:00", envelope_id="b"))
