@@ -384,6 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
     listed.add_argument("--target", choices=["pinpoint", "connect"])
     listed.add_argument("--limit", type=_count(1), default=20, help="at most this many runs")
 
+    from cli.schedule import add_commands as add_schedule_commands
+
+    add_schedule_commands(commands, command)
+
     trace = command(commands, "trace", cmd_trace, "a run's X-Ray traces as a tree")
     trace.add_argument("run_id")
     trace.add_argument("--hours", type=_count(1), default=24, help="how far back to look")

@@ -14,6 +14,7 @@ from contracts._base import (
     PinpointId,
     Request,
     RunId,
+    UtcDatetime,
 )
 
 # Queries travel inside every run event; this bound keeps each event below EventBridge's
@@ -26,6 +27,14 @@ SegmentName = Annotated[str, StringConstraints(min_length=1, max_length=64, stri
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")]
 Count = Annotated[int, Field(ge=0)]
+SyncKey = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z._-]{1,64}$")]
+# An EventBridge Scheduler schedule's ARN: ...:scheduler:<region>:<account>:schedule/<group>/<name>
+ScheduleArn = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^arn:aws[a-z-]*:scheduler:[a-z0-9-]+:\d{12}:schedule/[0-9A-Za-z._-]{1,64}/[0-9A-Za-z._-]{1,64}$"
+    ),
+]
 
 
 class EngagementTarget(StrEnum):
@@ -91,7 +100,9 @@ class RunRequest(FrozenModel):
         description="One Athena (Trino) SELECT whose columns are Pinpoint import columns.",
     )
     run_id: RunId | None = Field(
-        default=None, description="Chosen by the requester; derived from the event id if omitted."
+        default=None,
+        description="Chosen by the requester; if omitted, derived from the schedule and its "
+        "scheduled time for a schedule's fire, else from the event id.",
     )
     application_id: PinpointId | None = Field(
         default=None, description="Target Pinpoint project; the deployment's default if omitted."
@@ -103,10 +114,28 @@ class RunRequest(FrozenModel):
         default=None, description="Refresh this imported segment (a new version)."
     )
     dry_run: bool = Field(default=False, description="Validate, run and check; import nothing.")
+    schedule_arn: ScheduleArn | None = Field(
+        default=None,
+        description="The schedule that fired this request (its Input says "
+        "`<aws.scheduler.schedule-arn>`); with scheduled_time it names the run.",
+    )
+    scheduled_time: UtcDatetime | None = Field(
+        default=None,
+        description="When the schedule was due (`<aws.scheduler.scheduled-time>`): one run "
+        "per schedule and scheduled time, however often the fire is delivered.",
+    )
     requested_by: Label | None = None
     target: EngagementTarget | None = Field(
         default=None,
         description="Import into pinpoint or connect; the deployment's default if omitted.",
+    )
+    sync_key: SyncKey | None = Field(
+        default=None,
+        description="The saved segment this run syncs: rows are compared with its last successful sync.",  # noqa: E501
+    )
+    mirror: bool = Field(
+        default=False,
+        description="Clear the query's attributes for members who left the result since the last sync.",  # noqa: E501
     )
 
     @field_validator("query")
@@ -115,6 +144,12 @@ class RunRequest(FrozenModel):
         if not query.strip():
             raise ValueError("the query is blank")
         return query
+
+    @model_validator(mode="after")
+    def _a_fire_names_schedule_and_time(self) -> Self:
+        if (self.schedule_arn is None) != (self.scheduled_time is None):
+            raise ValueError("a scheduled request gives schedule_arn and scheduled_time together")
+        return self
 
     @model_validator(mode="after")
     def _one_segment_target(self) -> Self:

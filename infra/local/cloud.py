@@ -28,6 +28,7 @@ import boto3
 from infra.local.clock import VirtualClock
 from infra.local.resources import Deployment, deploy
 from infra.local.runtime import Invocation, LocalRuntime
+from infra.local.scheduler import LocalScheduler, install_schedule_checks
 from infra.local.speedups import MotoSpeedups
 from infra.local.subscriptions import Subscription, subscribe
 from infra.local.template.naming import StackSettings
@@ -202,6 +203,8 @@ class LocalCloud:
         self._model: StackModel | None = None
         self._deployment: Deployment | None = None
         self._xray: XRayCapture | None = None
+        self._scheduler: LocalScheduler | None = None
+        self._uninstall_schedule_checks: Callable[[], None] | None = None
         self._speedups = MotoSpeedups()
         self._clients: _Clients | None = None
 
@@ -240,6 +243,7 @@ class LocalCloud:
             if emulator is not None:
                 emulator.install()
                 self._emulators.append(emulator)
+        self._uninstall_schedule_checks = install_schedule_checks()
         clients = self._clients = _Clients(region)
         self._xray = XRayCapture(region=region, account_id=account_id)
         self._xray.install()
@@ -252,6 +256,8 @@ class LocalCloud:
         )
         for emulator in self._emulators:
             self._runtime.add_hook(emulator)
+        self._scheduler = LocalScheduler(self._runtime)
+        self._runtime.add_job_source(self._scheduler)
         parameters = dict(self.parameters)
         declared = translated.resources_template.get("Parameters") or {}
         if "PinpointProjectId" in declared and "PinpointProjectId" not in parameters:
@@ -318,6 +324,9 @@ class LocalCloud:
             self._runtime.close()
         if self._xray is not None:
             self._xray.uninstall()
+        if self._uninstall_schedule_checks is not None:
+            self._uninstall_schedule_checks()
+            self._uninstall_schedule_checks = None
         self._speedups.uninstall()
         if self._mock is not None:
             self._mock.stop()
@@ -368,6 +377,13 @@ class LocalCloud:
     def notes(self) -> dict[str, str]:
         """Resources accepted without a moto counterpart, and why."""
         return dict(self._deployment.notes) if self._deployment else {}
+
+    @property
+    def scheduler(self) -> LocalScheduler:
+        """EventBridge Scheduler on the virtual clock: its fires and failed deliveries."""
+        if self._scheduler is None:
+            raise RuntimeError("the local cloud is not running (use it as a context manager)")
+        return self._scheduler
 
     @property
     def xray(self) -> XRayCapture:

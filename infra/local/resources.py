@@ -864,47 +864,29 @@ def _scheduler_schedule_group(ctx: _Context, logical_id: str, properties: JsonDi
 
 
 def _scheduler_schedule(ctx: _Context, logical_id: str, properties: JsonDict) -> None:
-    name = ctx.model.physical_name(logical_id)
+    """Stored in moto's Scheduler; `infra/local/scheduler.py` fires what moto holds."""
     target = properties["Target"]
+    _check_targets([target], _SCHEDULE_TARGET_SERVICES, "schedule")
     dates = {
         key: datetime.fromisoformat(str(properties[key]).replace("Z", "+00:00"))
         for key in ("StartDate", "EndDate")
         if key in properties
     }
     ctx.client("scheduler").create_schedule(
-        Name=name,
+        Name=ctx.model.physical_name(logical_id),
         ScheduleExpression=properties["ScheduleExpression"],
         FlexibleTimeWindow=properties["FlexibleTimeWindow"],
         Target=target,
-        **_only(properties, "GroupName", "ScheduleExpressionTimezone", "State", "Description"),
+        **_only(
+            properties,
+            "GroupName",
+            "ScheduleExpressionTimezone",
+            "State",
+            "Description",
+            "ActionAfterCompletion",
+            "KmsKeyArn",
+        ),
         **dates,
-    )
-    _check_targets([target], _SCHEDULE_TARGET_SERVICES, "schedule")
-    if properties.get("State", "ENABLED") != "ENABLED":
-        return
-    start = max(ctx.runtime.clock.now(), dates.get("StartDate", ctx.runtime.clock.now()))
-    bus_parameters = target.get("EventBridgeParameters") or {}
-    ctx.runtime.register_job(
-        ScheduledJob(
-            name=name,
-            arn=ctx.model.attribute(logical_id, "Arn"),
-            schedule=parse_schedule(
-                properties["ScheduleExpression"],
-                start=start,
-                timezone=properties.get("ScheduleExpressionTimezone", "UTC"),
-            ),
-            targets=[
-                Target(
-                    arn=target["Arn"],
-                    input=target.get("Input"),
-                    message_group_id=(target.get("SqsParameters") or {}).get("MessageGroupId"),
-                    source=bus_parameters.get("Source"),
-                    detail_type=bus_parameters.get("DetailType"),
-                )
-            ],
-            kind="scheduler",
-            end=dates.get("EndDate"),
-        )
     )
 
 

@@ -133,7 +133,7 @@ class Target:
 @dataclass
 class ScheduledJob:
     """A scheduled rule (`kind="rule"`, sends "Scheduled Event") or an EventBridge Scheduler
-    schedule (`kind="scheduler"`, sends the target's Input)."""
+    schedule (`kind="scheduler"`: `deliver` does what Scheduler does at each due moment)."""
 
     name: str
     arn: str
@@ -142,6 +142,14 @@ class ScheduledJob:
     kind: str = "rule"
     end: datetime | None = None
     next_due: datetime | None = None
+    deliver: Callable[[datetime], object] | None = None
+
+
+class JobSource(Protocol):
+    """Jobs that come and go while the cloud runs (schedules created with boto3): the
+    runtime asks for the current ones whenever it looks at the clock."""
+
+    def jobs(self) -> Sequence[ScheduledJob]: ...
 
 
 @dataclass(frozen=True)
@@ -275,6 +283,14 @@ def target_payload(target: Target, event: JsonDict, *, rule_arn: str) -> str:
     return json.dumps(event)
 
 
+def due_after(job: ScheduledJob, moment: datetime) -> datetime | None:
+    """The job's first due moment after `moment`; None once past its end date (done)."""
+    following = job.schedule.next_after(moment)
+    if following is None or (job.end is not None and following > job.end):
+        return None
+    return following
+
+
 def json_path(document: Any, path: str) -> Any:
     """The `$.a.b` paths EventBridge uses in InputPath and InputPathsMap."""
     value = document
@@ -315,12 +331,17 @@ class LocalRuntime:
         self.functions: dict[str, FunctionSpec] = {}
         self.sources: list[QueueSource] = []
         self.jobs: list[ScheduledJob] = []
+        self.job_sources: list[JobSource] = []
         self.hooks: list[Hook] = []
         self.receive_filters: list[ReceiveFilter] = []
         self.invocations: list[Invocation] = []
         self._handlers: dict[str, Callable[..., Any]] = {}
         self._added_sys_paths: list[str] = []
         self._invocation_count = 0
+
+    @property
+    def clients(self) -> AwsClients:
+        return self._clients
 
     # -- registration
 
@@ -331,8 +352,11 @@ class LocalRuntime:
         self.sources.append(source)
 
     def register_job(self, job: ScheduledJob) -> None:
-        job.next_due = job.schedule.next_after(self.clock.now())
+        job.next_due = due_after(job, self.clock.now())
         self.jobs.append(job)
+
+    def add_job_source(self, source: JobSource) -> None:
+        self.job_sources.append(source)
 
     def add_hook(self, hook: Hook) -> None:
         self.hooks.append(hook)
@@ -525,29 +549,36 @@ class LocalRuntime:
 
     # -- schedules and time
 
+    def current_jobs(self) -> list[ScheduledJob]:
+        return [*self.jobs, *(job for source in self.job_sources for job in source.jobs())]
+
     def next_due(self) -> datetime | None:
-        dues = [job.next_due for job in self.jobs if job.next_due is not None]
+        dues = [job.next_due for job in self.current_jobs() if job.next_due is not None]
         return min(dues) if dues else None
 
     def fire_due_jobs(self) -> int:
         now, fired = self.clock.now(), 0
-        for job in self.jobs:
+        for job in self.current_jobs():
             while job.next_due is not None and job.next_due <= now:
-                if job.end is None or job.next_due <= job.end:
-                    self._fire(job, job.next_due)
-                    fired += 1
-                job.next_due = job.schedule.next_after(job.next_due)
+                self._fire(job, job.next_due)
+                fired += 1
+                job.next_due = due_after(job, job.next_due)
         return fired
 
     def _fire(self, job: ScheduledJob, moment: datetime) -> None:
+        if job.deliver is not None:
+            job.deliver(moment)
+            return
         event = scheduled_event(job, moment=moment, region=self.region, account_id=self.account_id)
         for target in job.targets:
             if job.kind == "rule":
-                self._send(target, target_payload(target, event, rule_arn=job.arn), event)
+                self.send(target, target_payload(target, event, rule_arn=job.arn), event)
             else:
-                self._send(target, target.input if target.input is not None else "{}", None)
+                self.send(target, target.input if target.input is not None else "{}", None)
 
-    def _send(self, target: Target, payload: str, event: JsonDict | None) -> None:
+    def send(self, target: Target, payload: str, event: JsonDict | None) -> None:
+        """Deliver a rule's or schedule's payload to its target (a queue, a function, a bus,
+        or Scheduler's universal PutEvents target)."""
         service, _, account, resource = _arn_parts(target.arn)
         if service == "sqs":
             url = f"https://sqs.{self.region}.amazonaws.com/{account}/{resource}"

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ScheduleError(ValueError):
@@ -49,6 +49,8 @@ class At:
     def next_after(self, moment: datetime) -> datetime | None:
         return self.moment if self.moment > moment else None
 
+
+_AT = re.compile(r"at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)")
 
 _MONTHS = {name: index for index, name in enumerate(calendar.month_abbr) if name}
 _MONTHS = {name.upper(): index for name, index in _MONTHS.items()}
@@ -166,8 +168,11 @@ class Cron:
         return weekday in _numbers(field, 1, 7, _WEEKDAYS)
 
     def next_after(self, moment: datetime) -> datetime | None:
+        """Times are wall-clock times of the zone. Across a daylight saving change Scheduler
+        skips a time the change leaves out (spring) and fires a repeated time once (autumn:
+        its first occurrence)."""
         zone = ZoneInfo(self.timezone)
-        local = moment.astimezone(zone)
+        local = moment.astimezone(zone).replace(tzinfo=None)
         start_minute = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
         for day_offset in range(366 * 5):  # a year field may leave gaps; give up after 5 years
             day = start_minute.date() + timedelta(days=day_offset)
@@ -175,24 +180,54 @@ class Cron:
                 continue
             for hour in sorted(self.hours):
                 for minute in sorted(self.minutes):
-                    candidate = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
-                    if candidate >= start_minute:
-                        return candidate.astimezone(UTC)
+                    wall = datetime(day.year, day.month, day.day, hour, minute)
+                    if wall < start_minute:
+                        continue
+                    candidate = wall.replace(tzinfo=zone).astimezone(UTC)  # fold 0: the first
+                    if candidate.astimezone(zone).replace(tzinfo=None) != wall:
+                        continue  # the clocks jumped over this time
+                    if candidate > moment:
+                        return candidate
         return None
 
 
-def parse_schedule(expression: str, *, start: datetime, timezone: str = "UTC") -> Schedule:
-    """Parse a rule's or schedule's expression; `start` anchors `rate(...)` schedules."""
+def parse_schedule(
+    expression: str, *, start: datetime, timezone: str = "UTC", scheduler: bool = False
+) -> Schedule:
+    """Parse a rule's or schedule's expression; `start` anchors `rate(...)` schedules.
+
+    A scheduled rule's rate fires one period after `start` and wants a singular unit for 1
+    (`rate(1 hour)`), a plural one otherwise. An EventBridge Scheduler schedule
+    (`scheduler=True`) fires its rate first at `start` (its StartDate, or at once) and takes
+    either form of the unit, as Scheduler's API reference lists them.
+    """
     text = expression.strip()
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(
+            f"unknown timezone {timezone!r} (an IANA name, e.g. Europe/Paris)"
+        ) from None
     rate = _RATE.fullmatch(text)
     if rate:
         amount, unit = int(rate.group(1)), rate.group(2).rstrip("s")
         if amount < 1:
             raise ScheduleError(f"{expression}: the rate must be positive")
-        return Rate(timedelta(seconds=amount * _UNIT_SECONDS[unit]), start)
+        period = timedelta(seconds=amount * _UNIT_SECONDS[unit])
+        if scheduler:
+            return Rate(period, start - period)
+        if (amount == 1) != (rate.group(2) == unit):
+            raise ScheduleError(f"{expression}: the unit is singular for 1, plural otherwise")
+        return Rate(period, start)
     if text.startswith("cron(") and text.endswith(")"):
         return Cron.parse(text[5:-1], timezone)
     if text.startswith("at(") and text.endswith(")"):
-        moment = datetime.fromisoformat(text[3:-1]).replace(tzinfo=ZoneInfo(timezone))
-        return At(moment.astimezone(UTC))
+        if not _AT.fullmatch(text):
+            raise ScheduleError(f"{expression}: a one-time schedule is at(yyyy-mm-ddThh:mm:ss)")
+        try:
+            moment = datetime.fromisoformat(text[3:-1])
+        except ValueError:
+            raise ScheduleError(f"{expression}: not a date and time") from None
+        # The time is a wall-clock time of the schedule's timezone.
+        return At(moment.replace(tzinfo=ZoneInfo(timezone)).astimezone(UTC))
     raise ScheduleError(f"not a schedule expression: {expression!r}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from contracts import SegmentQueryValidated
+from contracts import RunRequest, SegmentQueryValidated
 from services.common.run_ledger import (
     TRACE_ATTRIBUTE,
     DynamoRunLedger,
@@ -87,6 +87,7 @@ class QueryRunLedger:
                 "deadline": {"S": stamp(record.deadline)},
                 "validated": {"S": record.validated.model_dump_json()},
                 **trace_attribute(record.trace_header),
+                **schedule_attributes(record.validated.data.request),
             }
         )
 
@@ -95,6 +96,19 @@ class QueryRunLedger:
 
     def overdue(self, now: datetime) -> list[RunRecord]:
         return [_record(item) for item in self._ledger.in_status(RunStatus.RUNNING, due_before=now)]
+
+
+SCHEDULE_INDEX = "by-schedule"
+
+
+def schedule_attributes(request: RunRequest) -> dict[str, Any]:
+    """The keys of the by-schedule index, for a run a schedule fired (none otherwise)."""
+    if request.schedule_arn is None or request.scheduled_time is None:
+        return {}
+    return {
+        "schedule_arn": {"S": request.schedule_arn},
+        "scheduled_at": {"S": stamp(request.scheduled_time)},
+    }
 
 
 def _record(item: Any) -> RunRecord:

@@ -12,6 +12,7 @@ request's event id and the run id.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,9 +34,11 @@ from contracts import (
     SegmentQueryRequested,
     SegmentQueryValidated,
     UnknownEventError,
+    UtcDatetime,
     ValidatedRun,
     derived_event_id,
 )
+from contracts.segmentation import ScheduleArn
 from services.common.sql_rules import (
     ValidationPolicy,
     Verdict,
@@ -191,20 +194,57 @@ class Deployment:
 # --- the request --------------------------------------------------------------------------
 
 
-def derived_run_id(envelope_id: str) -> str:
-    """The run id of a request that names none: the same for every delivery of the event."""
-    return "run-" + derived_event_id(envelope_id, SegmentQueryRequested.DETAIL_TYPE, "run_id")
+def derived_run_id(request_key: str) -> str:
+    """The run id of a request that names none: the same for every delivery of the request."""
+    return "run-" + derived_event_id(request_key, SegmentQueryRequested.DETAIL_TYPE, "run_id")
+
+
+def request_key(request: RunRequest, envelope_id: str) -> str:
+    """What tells one request apart from another.
+
+    A schedule's fire is its schedule and scheduled time: Scheduler may deliver one fire
+    more than once (a retry is a new event with a new id), and each delivery must be the same
+    run, while the next fire is a new one. Any other request is its event.
+    """
+    if request.schedule_arn is not None and request.scheduled_time is not None:
+        return _fire_key(request.schedule_arn, request.scheduled_time)
+    return envelope_id
+
+
+def _fire_key(schedule_arn: str, scheduled_time: datetime) -> str:
+    return f"{schedule_arn}@{scheduled_time.isoformat()}"
+
+
+@functools.cache
+def _fire_fields() -> tuple[TypeAdapter[str], TypeAdapter[datetime]]:
+    """Built on first use, like the contract models' validators (a cheap import)."""
+    return TypeAdapter(ScheduleArn), TypeAdapter(UtcDatetime)
+
+
+def _unreadable_request_key(data: object, envelope_id: str) -> str:
+    """`request_key` of a request that broke its contract: a fire's schedule and time when
+    those two are readable, so a bad saved segment is rejected once per fire too."""
+    if isinstance(data, Mapping):
+        schedule_arn, scheduled_time = _fire_fields()
+        try:
+            arn = schedule_arn.validate_python(data.get("schedule_arn"))
+            moment = scheduled_time.validate_python(data.get("scheduled_time"))
+        except ValidationError:
+            return envelope_id
+        return _fire_key(arn, moment)
+    return envelope_id
 
 
 def complete_request(
     request: SegmentQueryRequested, envelope: EventBridgeEnvelope, now: datetime
 ) -> SegmentQueryRequested:
     """The request with metadata: the user's own, or filled from the envelope."""
+    key = request_key(request.data, envelope.id)
     return request.completed(
-        envelope_id=envelope.id,
+        envelope_id=key,
         occurred_at=envelope.time or now,
         producer=request.requester(envelope.source, request.data.requested_by),
-        correlation_id=request.data.run_id or derived_run_id(envelope.id),
+        correlation_id=request.data.run_id or derived_run_id(key),
     )
 
 
@@ -219,7 +259,7 @@ def answer(
     assert completed.metadata is not None  # noqa: S101 - complete_request fills it
     request_event_id = completed.metadata.event_id
     run = completed.data
-    run_id = run.run_id or derived_run_id(envelope.id)
+    run_id = run.run_id or derived_run_id(request_key(run, envelope.id))
 
     targets = deployment.targets
     destination, target_reasons = targets.destination(run)
@@ -268,14 +308,15 @@ def answer_unreadable(error: EventContractError, now: datetime) -> SegmentQueryR
 
     user_run_id = data.get("run_id") if isinstance(data, Mapping) else None
     run_id = user_run_id if _is_run_id(user_run_id) else None
+    key = _unreadable_request_key(data, envelope_id)
     user_event_id = metadata.get("event_id") if isinstance(metadata, Mapping) else None
     request_event_id = (
         user_event_id
         if isinstance(user_event_id, str) and 0 < len(user_event_id) <= 128
-        else SegmentQueryRequested.event_id_from(envelope_id)
+        else SegmentQueryRequested.event_id_from(key)
     )
     return _rejected(
-        run_id or derived_run_id(envelope_id),
+        run_id or derived_run_id(key),
         None,
         _contract_reasons(error),
         request_event_id,

@@ -64,6 +64,9 @@ SCENARIOS: dict[str, dict[str, str]] = {
 }
 SCENARIO_SETTINGS = {"gov-cloud": GOV_CLOUD}
 IMPORT_ROLE = "PinpointImportRole"
+# The role EventBridge Scheduler assumes to fire the stack's schedules (saved segments).
+SCHEDULER_ROLE = "SchedulerRole"
+SERVICE_ROLES = (IMPORT_ROLE, SCHEDULER_ROLE)
 PINPOINT = "pinpoint.amazonaws.com"
 
 # AWS managed policies a role may carry. SAM attaches these to the roles it generates;
@@ -318,12 +321,12 @@ def test_every_function_has_a_role_of_its_own(scenario: str, function_id: str) -
 
 
 @pytest.mark.parametrize(("scenario", "role_id"), cases("AWS::IAM::Role", ("defaults",)))
-def test_every_role_belongs_to_one_function_or_is_the_import_role(
+def test_every_role_belongs_to_one_function_or_is_a_service_role(
     scenario: str, role_id: str
 ) -> None:
     users = sorted(f for f, role in function_roles(stack(scenario)).items() if role == role_id)
-    if role_id == IMPORT_ROLE:
-        assert not users, f"{role_id} is Pinpoint's role, yet functions run with it: {users}"
+    if role_id in SERVICE_ROLES:
+        assert not users, f"{role_id} is a service's role, yet functions run with it: {users}"
     else:
         assert len(users) == 1, f"{role_id}: expected exactly one function using it, got {users}"
 
@@ -722,31 +725,38 @@ def test_trail_bucket_admits_cloudtrail_only_for_this_trail(scenario: str, trail
 # --------------------------------------------------------------------------- 8. import role
 
 
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_the_import_role_trusts_only_pinpoint_for_the_monitored_projects(scenario: str) -> None:
-    model = stack(scenario)
-    trust = statements_of(model.properties(IMPORT_ROLE)["AssumeRolePolicyDocument"], IMPORT_ROLE)
-    projects = monitored_projects(model)
-    allowed_sources = {arn(model, "mobiletargeting", f"apps/{p}") for p in projects}
-    problems = []
+def service_trust_problems(
+    model: StackModel, role_id: str, service: str, sources: set[str], what: str
+) -> list[str]:
+    """What is wrong with a service role's trust: it must let `service` (only) assume the
+    role, for this account (aws:SourceAccount) and exactly `sources` (aws:SourceArn)."""
+    trust = statements_of(model.properties(role_id)["AssumeRolePolicyDocument"], role_id)
+    problems = [] if trust else [f"{role_id} trusts no one"]
     for located in trust:
         if located.effect != "Allow":
             continue
         principal = located.statement.get("Principal")
-        if principal not in ({"Service": PINPOINT}, {"Service": [PINPOINT]}):
-            problems.append(f"{located.where}: trusts {principal!r}, not only {PINPOINT}")
+        if principal not in ({"Service": service}, {"Service": [service]}):
+            problems.append(f"{located.where}: trusts {principal!r}, not only {service}")
         if located.actions != ["sts:AssumeRole"]:
             problems.append(f"{located.where}: allows {located.actions}, not only sts:AssumeRole")
         accounts = located.condition("aws:SourceAccount", ("StringEquals",))
         if accounts != [model.settings.account_id]:
             problems.append(f"{located.where}: aws:SourceAccount is {accounts}, not this account")
-        sources = located.condition("aws:SourceArn", ("ArnEquals", "ArnLike"))
-        if set(sources) != allowed_sources:
-            problems.append(
-                f"{located.where}: aws:SourceArn {sources} must name exactly the monitored "
-                f"projects {projects}"
-            )
-    assert trust, f"{IMPORT_ROLE} trusts no one"
+        named = located.condition("aws:SourceArn", ("ArnEquals", "ArnLike"))
+        if set(named) != sources:
+            problems.append(f"{located.where}: aws:SourceArn {named} must name exactly {what}")
+    return problems
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_the_import_role_trusts_only_pinpoint_for_the_monitored_projects(scenario: str) -> None:
+    model = stack(scenario)
+    projects = monitored_projects(model)
+    allowed_sources = {arn(model, "mobiletargeting", f"apps/{p}") for p in projects}
+    problems = service_trust_problems(
+        model, IMPORT_ROLE, PINPOINT, allowed_sources, f"the monitored projects {projects}"
+    )
     assert not problems, "\n".join(problems)
 
 

@@ -148,12 +148,19 @@ def test_a_scheduler_schedule_puts_events_on_the_virtual_clock() -> None:
             .get("Messages", [])
         )
         bodies = [json.loads(message["Body"]) for message in messages]
-        (event,) = [body for body in bodies if "source" in body]  # not S3's s3:TestEvent
-        assert (event["source"], event["detail-type"], event["detail"]) == (
-            "all.scheduler",
-            "Hourly",
-            {"n": 1},
-        )
+        events = [body for body in bodies if "source" in body]  # not S3's s3:TestEvent
+        # A Scheduler rate fires at once, then every period: at deploy and an hour later.
+        assert len(events) == 2
+        schedule_arn = boto3.client("scheduler").get_schedule(
+            Name=cloud.resources["Schedule"], GroupName="all-types"
+        )["Arn"]
+        for event in events:
+            assert (event["source"], event["detail-type"], event["detail"]) == (
+                "all.scheduler",
+                "Hourly",
+                {"n": 1},
+            )
+            assert event["resources"] == [schedule_arn]
 
 
 def test_an_unknown_type_stops_the_deployment_naming_it(tmp_path: Path) -> None:

@@ -237,3 +237,37 @@ def test_readme_snippet_publishes_a_request(cloud: LocalCloud) -> None:
     cloud.run_until_idle()
     found = boto3.client("dynamodb").scan(TableName=cloud.outputs["QueryRunsTableName"])
     assert found["Count"] >= 1
+
+
+def test_a_saved_segment_runs_on_its_schedule_and_shows_its_runs(
+    run: Any, cloud: LocalCloud, tmp_path: Path
+) -> None:
+    sql = tmp_path / "saved.sql"
+    sql.write_text(
+        """select endpoint_id as "Id", 'EMAIL' as "ChannelType",
+                  'user-' || endpoint_id || '@example.com' as "Address",
+                  plan as "Attributes.Plan" from crm"""
+    )
+    code, created = run(
+        "schedule", "create", "gold-hourly", "--sql", str(sql), "--every", "rate(1 hour)"
+    )
+    assert code == 0
+
+    cloud.advance(3600)  # fires at once, and an hour later
+    cloud.run_until_idle()
+    code, shown = run("schedule", "show", "gold-hourly")
+    assert code == 0
+    assert shown["arn"] == created["arn"]
+    runs = shown["last_runs"]
+    assert len(runs) == 2
+    assert runs[0]["scheduled_time"] > runs[1]["scheduled_time"]  # latest first
+    assert {(item["query"], item["import"]) for item in runs} == {("SUCCEEDED", "COMPLETE")}
+
+    assert run("schedule", "pause", "gold-hourly")[0] == 0
+    cloud.advance(2 * 3600)
+    cloud.run_until_idle()
+    code, shown = run("schedule", "show", "gold-hourly")
+    assert len(shown["last_runs"]) == 2  # nothing fired while paused
+    assert run("schedule", "delete", "gold-hourly")[0] == 0
+    code, listed = run("schedule", "list")
+    assert "gold-hourly" not in [item["name"] for item in listed]

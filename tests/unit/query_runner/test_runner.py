@@ -23,7 +23,7 @@ from contracts import (
 )
 from contracts.examples import example_event
 from services.common.run_ledger import RunStatus
-from services.query_runner.adapters import QueryRunLedger
+from services.query_runner.adapters import SCHEDULE_INDEX, QueryRunLedger
 from services.query_runner.logic import (
     Execution,
     Ports,
@@ -290,3 +290,27 @@ def test_the_dynamodb_ledger_keeps_runs_and_finds_overdue_ones(dynamodb: Any) ->
     assert stored is not None
     assert stored.status is RunStatus.SUCCEEDED
     assert ledger.overdue(NOW + timedelta(days=1)) == []
+
+
+def test_runs_a_schedule_fired_are_found_by_schedule_latest_first(dynamodb: Any) -> None:
+    ledger = QueryRunLedger(lambda: dynamodb, "runs")
+    schedule = "arn:aws:scheduler:us-east-1:123456789012:schedule/lake-segments/clicked"
+    base = validated()
+    for hour in (9, 11, 10):
+        request = base.data.request.model_copy(
+            update={"schedule_arn": schedule, "scheduled_time": NOW.replace(hour=hour)}
+        )
+        run = base.data.model_copy(update={"run_id": f"fire-{hour}", "request": request})
+        event = base.model_copy(update={"data": run})
+        ledger.save_started(RunRecord(run.run_id, f"qid-{hour}", RunStatus.RUNNING, NOW, event))
+    ledger.save_started(RunRecord("by-hand", "qid-x", RunStatus.RUNNING, NOW, base))
+
+    found = dynamodb.query(
+        TableName="runs",
+        IndexName=SCHEDULE_INDEX,
+        KeyConditionExpression="schedule_arn = :arn",
+        ExpressionAttributeValues={":arn": {"S": schedule}},
+        ScanIndexForward=False,
+    )["Items"]
+
+    assert [item["run_id"]["S"] for item in found] == ["fire-11", "fire-10", "fire-9"]

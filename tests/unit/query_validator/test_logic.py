@@ -191,6 +191,104 @@ def test_redelivery_answers_with_the_same_run_and_event_ids() -> None:
     assert next_firing.event_id != first.event_id
 
 
+SCHEDULE_ARN = "arn:aws:scheduler:us-east-1:123456789012:schedule/lake-segments/clicked"
+
+
+def fired(scheduled_time: str, *, envelope_id: str, **extra: Any) -> dict[str, Any]:
+    """A schedule's fire as Scheduler delivers it: context attributes substituted."""
+    data = {
+        "query": GOOD_QUERY,
+        "schedule_arn": SCHEDULE_ARN,
+        "scheduled_time": scheduled_time,
+        "sync_key": "clicked",
+        **extra,
+    }
+    return raw_request(data, envelope_id=envelope_id, source="pinpoint-lake.user")
+
+
+def test_a_fire_delivered_twice_is_one_run_and_the_next_fire_another() -> None:
+    # Each delivery is a new PutEvents, so a new envelope id; the fire is what counts.
+    first = answer_to(fired("2026-11-22T10:00:00Z", envelope_id="delivery-1"))
+    retried = answer_to(fired("2026-11-22T10:00:00Z", envelope_id="delivery-2"))
+    next_fire = answer_to(fired("2026-11-22T11:00:00Z", envelope_id="delivery-3"))
+    other_schedule = answer_to(
+        fired(
+            "2026-11-22T10:00:00Z",
+            envelope_id="delivery-4",
+            schedule_arn=SCHEDULE_ARN.replace("clicked", "opened"),
+        )
+    )
+
+    assert isinstance(first, SegmentQueryValidated)
+    assert first.data.run_id == retried.data.run_id
+    assert first.event_id == retried.event_id  # consumers drop the repeat at once
+    assert first.metadata.causation_id == retried.metadata.causation_id
+    assert len({first.data.run_id, next_fire.data.run_id, other_schedule.data.run_id}) == 3
+    assert first.data.run_id.startswith("run-")
+    assert len(first.data.run_id) <= 64
+    assert first.data.request.sync_key == "clicked"
+
+
+def test_a_broken_fire_delivered_twice_is_one_rejected_run() -> None:
+    bad = {"sync_key": "no/slashes"}
+    first = answer_unreadable(
+        contract_error(fired("2026-11-22T10:00:00Z", envelope_id="d-1", **bad)), NOW
+    )
+    again = answer_unreadable(
+        contract_error(fired("2026-11-22T10:00:00Z", envelope_id="d-2", **bad)), NOW
+    )
+    later = answer_unreadable(
+        contract_error(fired("2026-11-22T11:00:00Z", envelope_id="d-3", **bad)), NOW
+    )
+
+    assert first is not None
+    assert again is not None
+    assert later is not None
+    assert first.data.run_id == again.data.run_id != later.data.run_id
+    assert first.event_id == again.event_id
+    # The same fire read well or not names the same run.
+    good = answer_to(fired("2026-11-22T10:00:00Z", envelope_id="d-4"))
+    assert good.data.run_id == first.data.run_id
+
+
+def test_a_fire_names_the_same_moment_however_its_time_is_written() -> None:
+    utc = answer_to(fired("2026-11-22T10:00:00Z", envelope_id="a"))
+    offset = answer_to(fired("2026-11-22T11:00:00+01:00", envelope_id="b"))
+
+    assert utc.data.run_id == offset.data.run_id
+
+
+def test_a_run_id_the_schedule_gives_wins_over_the_derived_one() -> None:
+    named = answer_to(fired("2026-11-22T10:00:00Z", envelope_id="a", run_id="nightly-1"))
+
+    assert named.data.run_id == "nightly-1"
+
+
+@pytest.mark.parametrize(
+    ("data", "codes"),
+    [
+        ({"schedule_arn": SCHEDULE_ARN}, ["REQUEST_INVALID"]),
+        ({"scheduled_time": "2026-11-22T10:00:00Z"}, ["REQUEST_INVALID"]),
+        (
+            {"schedule_arn": SCHEDULE_ARN, "scheduled_time": "<aws.scheduler.scheduled-time>"},
+            ["SCHEDULED_TIME_INVALID"],
+        ),
+        (
+            {"schedule_arn": "<aws.scheduler.schedule-arn>", "scheduled_time": "2026-11-22T10:00Z"},
+            ["SCHEDULE_ARN_INVALID"],
+        ),
+        ({"sync_key": "a/b"}, ["SYNC_KEY_INVALID"]),
+    ],
+)
+def test_a_fire_whose_context_was_not_filled_in_is_rejected(
+    data: dict[str, Any], codes: list[str]
+) -> None:
+    rejected = answer_unreadable(contract_error(raw_request({"query": GOOD_QUERY, **data})), NOW)
+
+    assert rejected is not None
+    assert [reason.code for reason in rejected.data.reasons] == codes
+
+
 def test_the_outcome_answers_the_request_event() -> None:
     user_metadata = {
         "event_id": "user-event-1",
