@@ -97,3 +97,14 @@ def test_the_demo_prints_one_json_document_and_nothing_else(tmp_path: Path) -> N
     report = json.loads(result.stdout)
     assert report["dead_letters"] == {}
     assert_quiet(result, temp)
+
+
+@pytest.mark.slow
+def test_the_text_demo_carries_no_service_output(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    result = pinpoint_lake("demo", "--endpoints", "60", temp=temp)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "demo finished in" in result.stdout
+    assert_quiet(result, temp)
