@@ -19,6 +19,7 @@ SegmentName = Annotated[str, StringConstraints(min_length=1, max_length=64, stri
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{1,63}$")]
 S3Uri = Annotated[str, StringConstraints(pattern=r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")]
 Count = Annotated[int, Field(ge=0)]
+SyncKey = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z._-]{1,64}$")]
 
 
 class EngagementTarget(StrEnum):
@@ -101,6 +102,14 @@ class RunRequest(FrozenModel):
         default=None,
         description="Import into pinpoint or connect; the deployment's default if omitted.",
     )
+    sync_key: SyncKey | None = Field(
+        default=None,
+        description="The saved segment this run syncs: rows are compared with its last successful sync.",  # noqa: E501
+    )
+    mirror: bool = Field(
+        default=False,
+        description="Clear the query's attributes for members who left the result since the last sync.",  # noqa: E501
+    )
 
     @field_validator("query")
     @classmethod
@@ -114,6 +123,15 @@ class RunRequest(FrozenModel):
         if self.segment_name is not None and self.segment_id is not None:
             raise ValueError(
                 "give segment_name (define a segment) or segment_id (refresh), not both"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _mirror_needs_a_sync_key(self) -> Self:
+        if self.mirror and self.sync_key is None:
+            raise ValueError(
+                "mirror needs a sync_key: leavers are the members of the key's last sync "
+                "who are not in this result"
             )
         return self
 
@@ -290,9 +308,24 @@ class ImportOutcome(StrEnum):
 
 
 class ImportCounts(FrozenModel):
+    """How many rows a run read, refused and handed on. The `rows_*` of a sync (absent from
+    events written before syncs existed) split the result: every row is sent, unchanged
+    since the key's last sync or rejected; `rows_cleared` counts the leavers a mirror run
+    cleared (they are not rows of the result)."""
+
     rows_read: Count = 0
     rows_rejected: Count = 0
     rows_to_import: Count = 0
+    rows_in_result: Count | None = Field(default=None, description="Data rows in the result.")
+    rows_sent: Count | None = Field(
+        default=None, description="Rows handed to the import: new or changed members."
+    )
+    rows_unchanged: Count | None = Field(
+        default=None, description="Rows equal to the sync key's last successful sync (not sent)."
+    )
+    rows_cleared: Count | None = Field(
+        default=None, description="Members who left the result whose attributes a mirror cleared."
+    )
 
 
 class StartedImport(_TargetedRun):
