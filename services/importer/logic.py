@@ -54,7 +54,11 @@ from contracts import (
 )
 from services.common.run_ledger import Publish, RunStatus
 from services.common.targets.connect.imports import DEFAULT_PROFILE_KEY
-from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS, ImportJobView
+from services.common.targets.pinpoint.imports import (
+    MIRRORED_PINPOINT_SEGMENT,
+    PINPOINT_IMPORTS,
+    ImportJobView,
+)
 from services.importer.rows import InvalidResultError, RowReport, Sink, Source, check_rows
 from services.importer.sync import (
     DiffReport,
@@ -416,8 +420,11 @@ def _check_sync(
     snapshot = snapshot_uri(placement.results_bucket, scope, run.run_id)
     report, diff, failed = RowReport(), DiffReport(), None
     previous = None if ports.sync_states is None else ports.sync_states.last(scope)
+    refreshes = run.request.segment_name is not None or run.request.segment_id is not None
     if ports.sync_states is None:
         failed = "this deployment keeps no sync state, so a sync_key cannot be honoured"
+    elif json_file and refreshes and vocabulary.segment_is_the_import:
+        failed = MIRRORED_PINPOINT_SEGMENT  # the validator refuses it; a check in depth
     else:
         try:
             report, diff = _write_sync(

@@ -96,6 +96,15 @@ PINPOINT_IMPORTS = ImportVocabulary(
     segment_is_the_import=True,
 )
 
+# A Pinpoint imported segment is every endpoint of the import that made it (a new version
+# each refresh), so the leavers a mirror clears in that import would join the segment.
+MIRRORED_PINPOINT_SEGMENT = (
+    "mirror with a Pinpoint segment: an imported segment holds every endpoint of its import, "
+    "so the leavers a mirror clears would join it; sync the segment without mirror, or "
+    "mirror without segment_name/segment_id"
+)
+
+
 _RESOURCE_ID_CHARS = frozenset("0123456789abcdef")
 
 
