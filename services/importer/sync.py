@@ -54,7 +54,7 @@ from services.common.targets.pinpoint.imports import cleared_item, endpoint_item
 from services.importer.rows import MAX_SAMPLE, RecordParser, Sink, Source, parse_header
 
 RUN_BYTES = 64 << 20  # rows held (estimated) before a sorted run is spilled to a file
-_ENTRY_OVERHEAD = 120  # Python's bytes per held row beyond its key and record
+_ENTRY_OVERHEAD = 260  # Python's bytes per held row beyond its key and record (measured)
 _SPILLED = struct.Struct(">IQB16sI")  # key length, row number, held, digest, record length
 _READ_SIZE = 1 << 20
 DIGEST_BYTES = 16
