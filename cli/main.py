@@ -110,13 +110,22 @@ def cmd_query_submit(args: argparse.Namespace) -> int:
 
     from contracts import SegmentQueryRequested, put_events_entry
 
-    outputs = _outputs(args)
     fields: dict[str, Any] = {"run_id": args.run_id or f"run-{uuid.uuid4().hex[:12]}"}
     if args.segment_name:
         fields["segment_name"] = args.segment_name
+    if args.segment_id:
+        fields["segment_id"] = args.segment_id
+    if args.sync_key:
+        fields["sync_key"] = args.sync_key
+    if args.mirror:
+        fields["mirror"] = True
     if args.dry_run:
         fields["dry_run"] = True
-    request = SegmentQueryRequested.from_user(_read_sql(args.sql), requested_by="cli", **fields)
+    try:
+        request = SegmentQueryRequested.from_user(_read_sql(args.sql), requested_by="cli", **fields)
+    except ValueError as error:  # pydantic's ValidationError: the request breaks its contract
+        raise UsageError(_request_problems(error)) from None
+    outputs = _outputs(args)  # a bad request is refused before the stack is looked up
     _put(args, outputs, put_events_entry(request, event_bus_name=outputs["EventBusName"]))
     run_id = request.data.run_id
     if not args.wait:
@@ -127,6 +136,18 @@ def cmd_query_submit(args: argparse.Namespace) -> int:
     from cli.runs import follow_run
 
     return follow_run(_session(args), outputs, str(run_id), json_output=args.json)
+
+
+def _request_problems(error: ValueError) -> str:
+    from pydantic import ValidationError
+
+    if not isinstance(error, ValidationError):
+        return str(error)
+    problems = [
+        f"{'.'.join(str(part) for part in problem['loc']) or 'request'}: {problem['msg']}"
+        for problem in error.errors()
+    ]
+    return "the request is not valid: " + "; ".join(problems)
 
 
 def cmd_query_check(args: argparse.Namespace) -> int:
@@ -206,6 +227,18 @@ def build_parser() -> argparse.ArgumentParser:
     submit = command(query, "submit", cmd_query_submit, "publish a SegmentQueryRequested")
     submit.add_argument("--sql", required=True, help="file holding the query")
     submit.add_argument("--segment-name", help="define an imported segment with this name")
+    submit.add_argument(
+        "--segment-id", help="refresh this Pinpoint imported segment (a new version of it)"
+    )
+    submit.add_argument(
+        "--sync-key",
+        help="the saved segment this run syncs: send only rows changed since its last sync",
+    )
+    submit.add_argument(
+        "--mirror",
+        action="store_true",
+        help="with --sync-key: clear the query's attributes of members who left the result",
+    )
     submit.add_argument("--dry-run", action="store_true", help="check and report, import nothing")
     submit.add_argument("--run-id", help="choose the run id (default: generated)")
     submit.add_argument("--wait", action="store_true", help="follow the run to its end")

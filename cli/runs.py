@@ -20,7 +20,7 @@ from cli.stack import StackOutputs
 _deserializer = TypeDeserializer()
 QUERY_ENDED = {"FAILED", "CANCELLED", "TIMED_OUT"}
 IMPORT_ENDED = {"COMPLETE", "PARTIAL", "FAILED", "TIMED_OUT", "NOTHING_TO_IMPORT", "DRY_RUN"}
-_HIDDEN = {"validated", "succeeded", "outcome", "request", "run_id", "trace_header"}
+_HIDDEN = {"validated", "succeeded", "outcome", "request", "run_id", "trace_header", "sync"}
 
 
 def _item(dynamodb: Any, table_name: str | None, run_id: str) -> dict[str, Any] | None:
@@ -44,6 +44,12 @@ def run_status(session: Any, outputs: StackOutputs, run_id: str) -> dict[str, An
         status["sql"] = validated.get("data", {}).get("request", {}).get("query")
     if imported:
         status["import"] = {key: value for key, value in imported.items() if key not in _HIDDEN}
+        if imported.get("sync"):
+            # A sync: which saved segment, and the sync it was compared with.
+            sync = json.loads(imported["sync"])
+            previous = sync.get("previous") or {}
+            status["import"]["sync_scope"] = sync.get("scope")
+            status["import"]["compared_with_run"] = previous.get("run_id") or "(none: full sync)"
     return status
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +91,16 @@ def test_commands_that_need_a_stack_say_so(capsys: pytest.CaptureFixture[str]) -
 def test_missing_sql_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["query", "check", "--sql", "/no/such/file.sql"]) == 2
     assert "no SQL file" in capsys.readouterr().err
+
+
+def test_a_submit_that_breaks_the_request_contract_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sql = tmp_path / "q.sql"
+    sql.write_text('select endpoint_id as "Id" from crm')
+    assert main(["query", "submit", "--sql", str(sql), "--mirror", "--stack", "s"]) == 2
+    error = capsys.readouterr().err
+    assert "mirror needs a sync_key" in error
+    assert "Traceback" not in error
+    assert main(["query", "submit", "--sql", str(sql), "--sync-key", "a b", "--stack", "s"]) == 2
+    assert "sync_key" in capsys.readouterr().err
