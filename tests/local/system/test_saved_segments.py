@@ -83,11 +83,11 @@ def import_file_lines(cloud: LocalCloud, run_id: str, name: str) -> list[str]:
     return body.read().decode().splitlines()
 
 
-def import_jobs(cloud: LocalCloud) -> list[dict[str, Any]]:
+def import_jobs(cloud: LocalCloud) -> list[str]:
     jobs = boto3.client("pinpoint").get_import_jobs(
         ApplicationId=cloud.outputs["PinpointProjectId"], PageSize="100"
     )
-    return list(jobs["ImportJobsResponse"]["Item"])
+    return [job["Id"] for job in jobs["ImportJobsResponse"]["Item"]]
 
 
 def endpoint(cloud: LocalCloud, endpoint_id: str) -> dict[str, Any]:
