@@ -56,7 +56,9 @@ from services.importer.rows import MAX_SAMPLE, RecordParser, Sink, Source, parse
 RUN_BYTES = 64 << 20  # rows held (estimated) before a sorted run is spilled to a file
 _ENTRY_OVERHEAD = 260  # Python's bytes per held row beyond its key and record (measured)
 _SPILLED = struct.Struct(">IQB16sI")  # key length, row number, held, digest, record length
-_READ_SIZE = 1 << 20
+_READ_SIZE = 1 << 20  # the snapshot and spill writes
+_RUN_BUFFER = 64 << 10  # one read buffer per spilled run while merging: memory grows by
+# 64 KiB per run (per 64 MB of result), not by rows
 DIGEST_BYTES = 16
 
 
@@ -191,7 +193,7 @@ class ExternalSorter:
         self._held.sort()
         if not self._runs:
             return iter(self._held)
-        files = [stack.enter_context(path.open("rb", buffering=_READ_SIZE)) for path in self._runs]
+        files = [stack.enter_context(path.open("rb", buffering=_RUN_BUFFER)) for path in self._runs]
         return heapq.merge(*(_read_run(file) for file in files), iter(self._held))
 
 
@@ -235,12 +237,13 @@ class SyncCollector:
         if not self.header_line:
             self._start(lines[0] + b"\n")
             lines = lines[1:]
-        # Every passing record is one line (a value with a line break is refused).
-        reader = csv.reader(line.decode("utf-8") for line in lines)
-        for line, cells in zip(lines, reader, strict=True):
+        # Every passing record is one line (a value with a line break is refused), and a
+        # newline is one byte in UTF-8: the text splits where the bytes do.
+        texts = b"\n".join(lines).decode("utf-8").split("\n") if lines else []
+        add, digest, key_index = self.sorter.add, self._digest, self._key_index
+        for line, cells in zip(lines, csv.reader(texts), strict=True):
             self._rows += 1
-            key = cells[self._key_index]
-            self.sorter.add((key.encode(), self._rows, 0, self._digest(cells), line + b"\n"))
+            add((cells[key_index].encode(), self._rows, 0, digest(cells), line + b"\n"))
 
     def _start(self, header_line: bytes) -> None:
         self.header_line = header_line
@@ -270,8 +273,9 @@ class SyncCollector:
             self.sorter.add((key.encode(), self._rows, 1, bytes(DIGEST_BYTES), b""))
 
     def _digest(self, cells: Sequence[str]) -> bytes:
-        text = "".join(f"{len(cells[i])}:{cells[i]}" for i in self._order)
-        return hashlib.blake2b(text.encode(), digest_size=DIGEST_BYTES).digest()
+        # repr of the tuple of values: unambiguous (quotes escaped), and fast.
+        values = tuple(cells[i] for i in self._order)
+        return hashlib.blake2b(repr(values).encode(), digest_size=DIGEST_BYTES).digest()
 
 
 def _file_column(vocabulary: ImportVocabulary, file_name: str) -> ImportColumn:
