@@ -332,7 +332,7 @@ def _claim(
     else:
         checked = _check_sync(event, ports, target, placement, scope=scope, now=now)
     if checked.ending is not None:
-        return _end_early(event, ports, now, checked.ending)
+        return _end_early(event, ports, now, checked.ending, sync=checked.sync)
     record = ImportRecord(
         run_id=run.run_id,
         status=RunStatus.SUBMITTING,
@@ -566,7 +566,14 @@ def _submit(
     return Step.RESUMED if resumed else Step.STARTED
 
 
-def _end_early(event: SegmentQuerySucceeded, ports: Ports, now: datetime, ending: Ending) -> Step:
+def _end_early(
+    event: SegmentQuerySucceeded,
+    ports: Ports,
+    now: datetime,
+    ending: Ending,
+    *,
+    sync: SyncPlan | None = None,
+) -> Step:
     """Publish the ending of a run that needs no import job, then record it."""
     trace_header = ports.trace_header()
     ports.publish([ending], trace_header=trace_header)
@@ -589,6 +596,7 @@ def _end_early(event: SegmentQuerySucceeded, ports: Ports, now: datetime, ending
             result=result,
             outcome=ending,
             trace_header=trace_header,
+            sync=sync,
         )
     )
     return Step.ENDED
