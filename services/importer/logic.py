@@ -27,6 +27,9 @@ NOTHING_TO_IMPORT (the status a reader of the table sees).
   between leaves it for the next tick to publish (same event, same id).
 - Events get stable ids from the SegmentQuerySucceeded that started the run: a run
   announces one start and one ending at most.
+- A run with a `sync_key` writes only what differs from the key's last successful sync
+  (`services.importer.sync`); the key's state moves to this run's snapshot when the poll
+  sees the job succeed, before the ending is stored, so a crash in between re-sends.
 """
 
 from __future__ import annotations
