@@ -281,12 +281,12 @@ class SyncCollector:
 def _file_column(vocabulary: ImportVocabulary, file_name: str) -> ImportColumn:
     """The column a name of the import file's header is. Pinpoint's file names columns as
     the query does; Connect's by profile path, where only the key's kind matters here."""
+    key = vocabulary.column(vocabulary.id_column)
+    if key is not None and vocabulary.file_column(key) == file_name:
+        return key  # first: a profile key may be a custom attribute (Attributes.CustomerId)
     column = vocabulary.column(file_name)
     if column is not None and vocabulary.file_column(column) == file_name:
         return column
-    key = vocabulary.column(vocabulary.id_column)
-    if key is not None and vocabulary.file_column(key) == file_name:
-        return key
     return ImportColumn(file_name, tuple(file_name.split(".")), ValueKind.TEXT)
 
 

@@ -528,3 +528,21 @@ def test_a_deployment_without_sync_state_fails_a_sync_run_clearly() -> None:
     assert world.run(sync_run(1), members(2)) is Step.ENDED
     (failed,) = world.published
     assert "sync_key cannot be honoured" in getattr(failed.data, "reason", "")
+
+
+def test_a_connect_profile_key_that_is_a_custom_attribute_is_the_member_key() -> None:
+    vocabulary = connect_imports("Attributes.CustomerId")
+    first = diff(members(3), vocabulary=vocabulary)
+    assert [line.split(b"\t")[0] for line in first.snapshot.splitlines()] == [
+        b"e00000",
+        b"e00001",
+        b"e00002",
+    ]
+    rows = members(3)
+    rows[1][1] = "silver"
+    again = diff(rows[1:], first.snapshot, mirror=True, vocabulary=vocabulary)
+    assert again.import_file.splitlines() == [
+        "Attributes.CustomerId,Attributes.Plan,Attributes.Score",
+        '"e00000",,',
+        '"e00001","silver","1"',
+    ]
