@@ -62,7 +62,14 @@ from services.common.targets.pinpoint.imports import (
     PINPOINT_IMPORTS,
     ImportJobView,
 )
-from services.importer.rows import InvalidResultError, RowReport, Sink, Source, check_rows
+from services.importer.rows import (
+    MAX_SAMPLE,
+    InvalidResultError,
+    RowReport,
+    Sink,
+    Source,
+    check_rows,
+)
 from services.importer.sync import (
     DiffReport,
     SyncCollector,
@@ -452,7 +459,7 @@ def _check_sync(
         rows_cleared=diff.rows_cleared,
     )
     rejected = sorted([*report.sample, *diff.sample], key=lambda r: r.row_number)
-    sample = tuple(rejected[:MAX_FAILURE_SAMPLE])
+    sample = tuple(rejected[:MAX_SAMPLE])
     plan = SyncPlan(scope, snapshot, tuple(sorted(report.columns)), previous)
     ending: Ending | None = None
     most = min(MAX_IMPORT_BYTES, vocabulary.limits.max_file_bytes)
@@ -512,7 +519,7 @@ def _write_sync(
                 snapshot_sink,
                 mirror=request.mirror and compared is not None,
                 list_members=vocabulary.segment_is_the_import and refreshes,
-                sample_room=max(MAX_FAILURE_SAMPLE - len(report.sample), 0),
+                sample_room=max(MAX_SAMPLE - len(report.sample), 0),
             )
             diff.bytes_written = writer.bytes_written
             if diff.changes == 0 and not request.dry_run:
