@@ -51,7 +51,7 @@ from services.common.targets.imports import (
     ValueKind,
 )
 from services.common.targets.pinpoint.imports import cleared_item, endpoint_item
-from services.importer.rows import MAX_SAMPLE, RecordParser, Sink, Source, parse_header
+from services.importer.rows import MAX_SAMPLE, RecordParser, Sink, Source
 
 RUN_BYTES = 64 << 20  # rows held (estimated) before a sorted run is spilled to a file
 _ENTRY_OVERHEAD = 260  # Python's bytes per held row beyond its key and record (measured)
@@ -527,7 +527,6 @@ __all__ = [
     "SyncStates",
     "merge",
     "needs_json_file",
-    "parse_header",
     "read_snapshot",
     "row_writer",
     "snapshot_uri",
