@@ -16,6 +16,7 @@ BENCHMARKS = (
     "cloudtrail_ingest",
     "api_economy",
     "importer_rows",
+    "diff_sync",
     "validator",
     "cold_start",
     "end_to_end",

@@ -129,6 +129,12 @@ def _run_request(args: argparse.Namespace, sql: str) -> dict[str, Any]:
     }
     if args.segment_name:
         data["segment_name"] = args.segment_name
+    if args.segment_id:
+        data["segment_id"] = args.segment_id
+    if args.sync_key:
+        data["sync_key"] = args.sync_key
+    if args.mirror:
+        data["mirror"] = True
     if args.dry_run:
         data["dry_run"] = True
     if args.target:
@@ -295,6 +301,22 @@ def _count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _sync_options(submit: argparse.ArgumentParser) -> None:
+    """`query submit`'s options for refreshing a segment and syncing a saved segment."""
+    submit.add_argument(
+        "--segment-id", help="refresh this Pinpoint imported segment (a new version of it)"
+    )
+    submit.add_argument(
+        "--sync-key",
+        help="the saved segment this run syncs: send only rows changed since its last sync",
+    )
+    submit.add_argument(
+        "--mirror",
+        action="store_true",
+        help="with --sync-key: clear the query's attributes of members who left the result",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     # The shared options are accepted before the command and after it; after it they
     # default to "not given" so they do not undo what was given before it.
@@ -354,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     submit = command(query, "submit", cmd_query_submit, "publish a SegmentQueryRequested")
     submit.add_argument("--sql", required=True, help="file holding the query (UTF-8 or UTF-16)")
     submit.add_argument("--segment-name", help="define an imported segment with this name")
+    _sync_options(submit)
     submit.add_argument("--dry-run", action="store_true", help="check and report, import nothing")
     submit.add_argument("--run-id", help="choose the run id (default: generated)")
     submit.add_argument("--target", choices=["pinpoint", "connect"], help="where to import")

@@ -70,7 +70,16 @@ def _import_view(item: dict[str, Any]) -> dict[str, Any]:
         "claimed": item.get("claimed_at"),
         "counts": {
             name: int(item[name])
-            for name in ("rows_read", "rows_to_import", "rows_rejected")
+            for name in (
+                "rows_read",
+                "rows_to_import",
+                "rows_rejected",
+                # A sync's split of the result (absent from runs before syncs existed).
+                "rows_in_result",
+                "rows_sent",
+                "rows_unchanged",
+                "rows_cleared",
+            )
             if item.get(name) is not None
         },
         # Reasons only: a RowRejection never holds a row's values.
@@ -159,6 +168,12 @@ def run_status(session: Any, outputs: StackOutputs, run_id: str) -> dict[str, An
             view["athena_reason"] = _athena_reason(session, view["query_execution_id"])
     if imported:
         status["import"] = _import_view(imported)
+        if imported.get("sync"):
+            # A sync: which saved segment, and the sync it was compared with.
+            sync = _json(imported["sync"])
+            previous = sync.get("previous") or {}
+            status["import"]["sync_scope"] = sync.get("scope")
+            status["import"]["compared_with_run"] = previous.get("run_id") or "(none: full sync)"
     status["outcome"] = outcome_of(status)
     return status
 
@@ -201,6 +216,13 @@ def render_run(status: dict[str, Any]) -> str:
                 f"    {plural(counts.get('rows_read', 0), 'row')} read, "
                 f"{counts.get('rows_to_import', 0)} to import, "
                 f"{counts.get('rows_rejected', 0)} rejected"
+            )
+        if "compared_with_run" in imported:
+            lines.append(
+                f"    sync {imported.get('sync_scope') or '-'}: "
+                f"{counts.get('rows_sent', 0)} sent, {counts.get('rows_unchanged', 0)} unchanged, "
+                f"{counts.get('rows_cleared', 0)} cleared; compared with "
+                f"{imported['compared_with_run']}"
             )
         lines.extend(_import_details(imported))
     elif query and query["status"] == "SUCCEEDED":

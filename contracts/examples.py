@@ -103,7 +103,15 @@ def _catalog_entry(name: str, event_time: datetime) -> CatalogEntry:
 
 def project_examples() -> list[Event]:
     catalog_change = "cloudtrail:3f1e2d4c-8b7a-4c6d-9e5f-0a1b2c3d4e5f"
-    counts = ImportCounts(rows_read=10_250, rows_rejected=2, rows_to_import=10_248)
+    counts = ImportCounts(
+        rows_read=10_250,
+        rows_rejected=2,
+        rows_to_import=10_248,
+        rows_in_result=10_250,
+        rows_sent=10_248,
+        rows_unchanged=0,
+        rows_cleared=0,
+    )
     rejection = RowRejection(
         row_number=318, code="VALUE_TOO_LONG", column="Attributes.Plan", message="over 100 chars"
     )

@@ -159,6 +159,15 @@ class RunRequest(FrozenModel):
             )
         return self
 
+    @model_validator(mode="after")
+    def _mirror_needs_a_sync_key(self) -> Self:
+        if self.mirror and self.sync_key is None:
+            raise ValueError(
+                "mirror needs a sync_key: leavers are the members of the key's last sync "
+                "who are not in this result"
+            )
+        return self
+
 
 class SegmentQueryRequested(Request):
     """Published by users; the only request among the past-tense facts."""
@@ -313,9 +322,24 @@ class ImportOutcome(StrEnum):
 
 
 class ImportCounts(FrozenModel):
+    """How many rows a run read, refused and handed on. The `rows_*` of a sync (absent from
+    events written before syncs existed) split the result: every row is sent, unchanged
+    since the key's last sync or rejected; `rows_cleared` counts the leavers a mirror run
+    cleared (they are not rows of the result)."""
+
     rows_read: Count = 0
     rows_rejected: Count = 0
     rows_to_import: Count = 0
+    rows_in_result: Count | None = Field(default=None, description="Data rows in the result.")
+    rows_sent: Count | None = Field(
+        default=None, description="Rows handed to the import: new or changed members."
+    )
+    rows_unchanged: Count | None = Field(
+        default=None, description="Rows equal to the sync key's last successful sync (not sent)."
+    )
+    rows_cleared: Count | None = Field(
+        default=None, description="Members who left the result whose attributes a mirror cleared."
+    )
 
 
 class StartedImport(_TargetedRun):

@@ -41,6 +41,7 @@ from services.importer.logic import (
     TargetBusyError,
 )
 from services.importer.rows import Sink, Source
+from services.importer.sync import SyncPlan, SyncState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -193,7 +194,7 @@ class PinpointImportJobs:
 
     def create(self, application_id: str, spec: ImportJobSpec) -> str:
         request: dict[str, Any] = {
-            "Format": "CSV",
+            "Format": spec.format,
             "S3Url": spec.s3_url,
             "RoleArn": spec.role_arn,
             "RegisterEndpoints": True,
@@ -462,6 +463,10 @@ class DynamoImportLedger:
         return [_record(item) for item in self._ledger.in_status(status, limit=limit)]
 
 
+# Counts written since syncs exist (absent from older items).
+_SYNC_COUNTS = ("rows_in_result", "rows_sent", "rows_unchanged", "rows_cleared")
+
+
 def _outcome_json(outcome: Ending) -> str:
     stored = {"detail_type": outcome.DETAIL_TYPE, "event": outcome.model_dump(mode="json")}
     return json.dumps(stored)
@@ -485,6 +490,11 @@ def _item(record: ImportRecord) -> dict[str, AttributeValueTypeDef]:
         "rows_read": {"N": str(record.counts.rows_read)},
         "rows_rejected": {"N": str(record.counts.rows_rejected)},
         "rows_to_import": {"N": str(record.counts.rows_to_import)},
+        **{
+            name: {"N": str(value)}
+            for name in _SYNC_COUNTS
+            if (value := getattr(record.counts, name)) is not None
+        },
         "rejection_sample": {
             "S": json.dumps([r.model_dump(mode="json") for r in record.rejection_sample])
         },
@@ -499,6 +509,8 @@ def _item(record: ImportRecord) -> dict[str, AttributeValueTypeDef]:
         item["outcome"] = {"S": _outcome_json(record.outcome)}
     if record.columns:
         item["columns"] = {"S": json.dumps(list(record.columns))}
+    if record.sync is not None:
+        item["sync"] = {"S": record.sync.to_json()}
     return item | trace_attribute(record.trace_header)
 
 
@@ -516,6 +528,7 @@ def _record(item: Any) -> ImportRecord:
             rows_read=int(item["rows_read"]["N"]),
             rows_rejected=int(item["rows_rejected"]["N"]),
             rows_to_import=int(item["rows_to_import"]["N"]),
+            **{name: int(item[name]["N"]) for name in _SYNC_COUNTS if name in item},
         ),
         rejection_sample=tuple(
             RowRejection.model_validate(r)
@@ -526,12 +539,71 @@ def _record(item: Any) -> ImportRecord:
         outcome=_outcome(outcome) if outcome else None,
         trace_header=text(item, TRACE_ATTRIBUTE),
         columns=tuple(json.loads(text(item, "columns") or "[]")),
+        sync=SyncPlan.from_json(sync) if (sync := text(item, "sync")) else None,
     )
 
 
 def _result(value: str | None) -> RunStatus | None:
     """How the run ends; items written before the shared vocabulary hold it in lower case."""
     return RunStatus(value.upper()) if value else None
+
+
+SYNC_KEY_PREFIX = "sync#"  # never a run id (they hold no '#')
+
+
+class DynamoSyncStates:
+    """The last successful sync of each sync key: one item per key in the importer's run
+    table, keyed `sync#<scope>` (outside the by-status index: it has no status). Saved
+    conditionally, so a run that ended late never replaces a later run's sync."""
+
+    def __init__(self, client: Callable[[], DynamoDBClient], table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def last(self, scope: str) -> SyncState | None:
+        item = (
+            self._client()
+            .get_item(
+                TableName=self._table,
+                Key={"run_id": {"S": SYNC_KEY_PREFIX + scope}},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        if item is None:
+            return None
+        return SyncState(
+            scope=scope,
+            run_id=item["sync_run_id"]["S"],
+            snapshot=text(item, "snapshot") or "",
+            columns=tuple(json.loads(item["columns"]["S"])),
+            synced_at=moment(item["synced_at"]["S"]),
+            segment_id=text(item, "segment_id"),
+        )
+
+    def save(self, state: SyncState) -> bool:
+        item: dict[str, AttributeValueTypeDef] = {
+            "run_id": {"S": SYNC_KEY_PREFIX + state.scope},
+            "sync_run_id": {"S": state.run_id},
+            "snapshot": {"S": state.snapshot},
+            "columns": {"S": json.dumps(list(state.columns))},
+            "synced_at": {"S": stamp(state.synced_at)},
+        }
+        if state.segment_id is not None:
+            item["segment_id"] = {"S": state.segment_id}
+        try:
+            self._client().put_item(
+                TableName=self._table,
+                Item=item,
+                # The same run again (a repeated tick) or a later one; never an older one.
+                ConditionExpression="attribute_not_exists(run_id) OR synced_at <= :at",
+                ExpressionAttributeValues={":at": {"S": stamp(state.synced_at)}},
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
 
 class RunnerLedger:

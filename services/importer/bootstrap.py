@@ -12,6 +12,7 @@ from services.common.run_ledger import Publish
 from services.importer.adapters import (
     ConnectUploadJobs,
     DynamoImportLedger,
+    DynamoSyncStates,
     PinpointImportJobs,
     RunnerLedger,
     S3ResultFiles,
@@ -26,6 +27,7 @@ from services.importer.logic import (
     ResultFiles,
 )
 from services.importer.settings import Settings
+from services.importer.sync import SyncStates
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ def bootstrap(
     publish: Publish | None = None,
     connect: ConnectUploads | None = None,
     produced: ProducedResults | None = None,
+    sync_states: SyncStates | None = None,
 ) -> Importer:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
@@ -62,6 +65,9 @@ def bootstrap(
             if settings.connect_domain is None
             else given(connect, lambda: ConnectUploadJobs(aws.customer_profiles, aws.s3)),
             produced=_runner_ledger(settings, aws) if produced is None else produced,
+            sync_states=given(
+                sync_states, lambda: DynamoSyncStates(aws.dynamodb, settings.runs_table)
+            ),
         ),
         placement=ImportPlacement(
             results_bucket=settings.results_bucket,

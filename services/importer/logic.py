@@ -27,12 +27,15 @@ NOTHING_TO_IMPORT (the status a reader of the table sees).
   between leaves it for the next tick to publish (same event, same id).
 - Events get stable ids from the SegmentQuerySucceeded that started the run: a run
   announces one start and one ending at most.
+- A run with a `sync_key` writes only what differs from the key's last successful sync
+  (`services.importer.sync`); the key's state moves to this run's snapshot when the poll
+  sees the job succeed, before the ending is stored, so a crash in between re-sends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -54,8 +57,33 @@ from contracts import (
 )
 from services.common.run_ledger import Publish, RunStatus
 from services.common.targets.connect.imports import DEFAULT_PROFILE_KEY
-from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS, ImportJobView
-from services.importer.rows import InvalidResultError, RowReport, Sink, Source, check_rows
+from services.common.targets.pinpoint.imports import (
+    MIRRORED_PINPOINT_SEGMENT,
+    PINPOINT_IMPORTS,
+    ImportJobView,
+)
+from services.importer.rows import (
+    MAX_SAMPLE,
+    InvalidResultError,
+    RowReport,
+    Sink,
+    Source,
+    check_rows,
+)
+from services.importer.sync import (
+    DiffReport,
+    SyncCollector,
+    SyncPlan,
+    SyncState,
+    SyncStates,
+    merge,
+    needs_json_file,
+    read_snapshot,
+    row_writer,
+    snapshot_uri,
+    spill_directory,
+    sync_scope,
+)
 from services.importer.targets import (
     ConnectImportTarget,
     ConnectUploads,
@@ -128,6 +156,7 @@ class ImportRecord:
     outcome: Ending | None = None  # kept from ENDING on, so it is published as decided
     trace_header: str | None = None  # the trace the run started in; its events continue it
     columns: tuple[str, ...] = ()  # the result's columns (Connect: the upload's Fields)
+    sync: SyncPlan | None = None  # a run with a sync key: its snapshot and the last sync
 
     @property
     def application_id(self) -> str:
@@ -197,6 +226,8 @@ class Ports:
     connect: ConnectUploads | None = None  # None: the connect target is off
     # The runner's ledger, asked whether it produced a result (None: not asked).
     produced: ProducedResults | None = None
+    # The last successful sync of each sync key (None: runs with a sync key fail).
+    sync_states: SyncStates | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +313,18 @@ def import_result(
     return _claim(event, ports, target, placement, now)
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """What checking (and writing) a result found, before the run is claimed."""
+
+    import_file: str
+    counts: ImportCounts
+    sample: tuple[RowRejection, ...]
+    columns: tuple[str, ...]
+    ending: Ending | None  # the run's ending when it needs no job
+    sync: SyncPlan | None = None
+
+
 def _claim(
     event: SegmentQuerySucceeded,
     ports: Ports,
@@ -291,21 +334,27 @@ def _claim(
 ) -> Step:
     """Check and write the rows, claim the run, then submit its job."""
     run = event.data
-    import_file = placement.import_file(run.run_id, target.file_name)
-    report, ending = _check(event, ports, target, import_file, now)
-    if ending is not None:
-        return _end_early(event, ports, now, ending)
+    scope = sync_scope(run)
+    if scope is None:
+        import_file = placement.import_file(run.run_id, target.file_name)
+        report, ending = _check(event, ports, target, import_file, now)
+        checked = _Checked(import_file, report.counts, tuple(report.sample), report.columns, ending)
+    else:
+        checked = _check_sync(event, ports, target, placement, scope=scope, now=now)
+    if checked.ending is not None:
+        return _end_early(event, ports, now, checked.ending, sync=checked.sync)
     record = ImportRecord(
         run_id=run.run_id,
         status=RunStatus.SUBMITTING,
         cause=event,
-        import_file=import_file,
+        import_file=checked.import_file,
         deadline=now + placement.timeout,
         claimed_at=now,
-        counts=report.counts,
-        rejection_sample=tuple(report.sample),
+        counts=checked.counts,
+        rejection_sample=checked.sample,
         trace_header=ports.trace_header(),
-        columns=report.columns,
+        columns=checked.columns,
+        sync=checked.sync,
     )
     if ports.ledger.claim(record):
         return _submit(record, ports, target, now, resumed=False)
@@ -354,6 +403,145 @@ def _check(
     return report, None
 
 
+class _Unchanged(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside the file writers to drop the files of a sync with nothing to send."""
+
+    def __init__(self, diff: DiffReport) -> None:
+        super().__init__("nothing changed since the last sync")
+        self.diff = diff
+
+
+def _check_sync(
+    event: SegmentQuerySucceeded,
+    ports: Ports,
+    target: ImportTarget,
+    placement: ImportPlacement,
+    *,
+    scope: str,
+    now: datetime,
+) -> _Checked:
+    """Check the rows, sort them, and write what differs from the key's last successful
+    sync to the import file, and every member to this run's snapshot
+    (`services.importer.sync`). Nothing changed: no file and no job."""
+    run = event.data
+    vocabulary = target.vocabulary
+    json_file = needs_json_file(vocabulary, mirror=run.request.mirror)
+    import_file = placement.import_file(run.run_id, target.file_name_for(json_file=json_file))
+    snapshot = snapshot_uri(placement.results_bucket, scope, run.run_id)
+    report, diff, failed = RowReport(), DiffReport(), None
+    previous = None if ports.sync_states is None else ports.sync_states.last(scope)
+    refreshes = run.request.segment_name is not None or run.request.segment_id is not None
+    if ports.sync_states is None:
+        failed = "this deployment keeps no sync state, so a sync_key cannot be honoured"
+    elif json_file and refreshes and vocabulary.segment_is_the_import:
+        failed = MIRRORED_PINPOINT_SEGMENT  # the validator refuses it; a check in depth
+    else:
+        try:
+            report, diff = _write_sync(
+                event,
+                ports,
+                target,
+                (import_file, snapshot),
+                json_file=json_file,
+                previous=previous,
+            )
+        except ResultUnreadableError as error:
+            failed = str(error)
+        except InvalidResultError as error:
+            failed = f"the result file cannot be imported: {error}"
+    counts = ImportCounts(
+        rows_read=report.rows_read,
+        rows_rejected=report.rows_rejected + diff.duplicates_rejected,
+        rows_to_import=diff.lines,
+        rows_in_result=report.rows_read,
+        rows_sent=diff.rows_sent,
+        rows_unchanged=diff.rows_unchanged,
+        rows_cleared=diff.rows_cleared,
+    )
+    rejected = sorted([*report.sample, *diff.sample], key=lambda r: r.row_number)
+    sample = tuple(rejected[:MAX_SAMPLE])
+    plan = SyncPlan(scope, snapshot, tuple(sorted(report.columns)), previous)
+    ending: Ending | None = None
+    most = min(MAX_IMPORT_BYTES, vocabulary.limits.max_file_bytes)
+    if failed is not None:
+        ending = _failed(event, now, failed, counts)
+    elif run.request.dry_run:
+        ending = _completed(event, now, ImportOutcome.DRY_RUN, counts, sample)
+    elif diff.changes == 0:
+        ending = _completed(event, now, ImportOutcome.NOTHING_TO_IMPORT, counts, sample)
+    elif diff.bytes_written > most:
+        reason = (
+            f"the import file is {diff.bytes_written} bytes; a {vocabulary.target} "
+            f"{target.job_label} takes at most {most} bytes"
+        )
+        ending = _failed(event, now, reason, counts)
+    return _Checked(import_file, counts, sample, report.columns, ending, plan)
+
+
+def _write_sync(
+    event: SegmentQuerySucceeded,
+    ports: Ports,
+    target: ImportTarget,
+    files: tuple[str, str],
+    *,
+    json_file: bool,
+    previous: SyncState | None,
+) -> tuple[RowReport, DiffReport]:
+    """The checks, the sort and the merge; the files are dropped when nothing changed."""
+    request = event.data.request
+    vocabulary = target.vocabulary
+    import_file, snapshot = files
+    try:
+        with ExitStack() as stack:
+            collector = SyncCollector(vocabulary, spill_directory(stack))
+            with ports.files.open_result(event.data.result_location) as source:
+                report = check_rows(
+                    source, collector, vocabulary=vocabulary, on_rejected=collector.rejected
+                )
+            compared = previous
+            if previous is None or previous.columns != tuple(sorted(report.columns)):
+                compared = None  # a full sync: the columns changed
+            last = _previous_members(ports, compared, stack)
+            if last is None:
+                compared, last = None, iter(())  # the snapshot is gone: a full sync
+            sink: Sink = _CountingSink()
+            snapshot_sink: Sink = _CountingSink()
+            if not request.dry_run:
+                sink = stack.enter_context(ports.files.create_import_file(import_file))
+                snapshot_sink = stack.enter_context(ports.files.create_import_file(snapshot))
+            marker = target.sync_marker(request)
+            writer = row_writer(vocabulary, sink, collector, json_file=json_file, marker=marker)
+            refreshes = request.segment_name is not None or request.segment_id is not None
+            diff = merge(
+                collector.sorter.sorted(stack),
+                last,
+                writer,
+                snapshot_sink,
+                mirror=request.mirror and compared is not None,
+                list_members=vocabulary.segment_is_the_import and refreshes,
+                sample_room=max(MAX_SAMPLE - len(report.sample), 0),
+            )
+            diff.bytes_written = writer.bytes_written
+            if diff.changes == 0 and not request.dry_run:
+                raise _Unchanged(diff)
+    except _Unchanged as unchanged:
+        return report, unchanged.diff
+    return report, diff
+
+
+def _previous_members(
+    ports: Ports, compared: SyncState | None, stack: ExitStack
+) -> Iterator[tuple[bytes, bytes]] | None:
+    """The members of the last sync, in key order; None when its snapshot is gone."""
+    if compared is None:
+        return iter(())
+    try:
+        source = stack.enter_context(ports.files.open_result(compared.snapshot))
+    except ResultUnreadableError:
+        return None
+    return read_snapshot(source)
+
+
 def _shaping(event: SegmentQuerySucceeded, import_file: str) -> ImportRecord:
     """What shaping the file may read of the run before it is claimed."""
     at = event.metadata.occurred_at
@@ -388,7 +576,14 @@ def _submit(
     return Step.RESUMED if resumed else Step.STARTED
 
 
-def _end_early(event: SegmentQuerySucceeded, ports: Ports, now: datetime, ending: Ending) -> Step:
+def _end_early(
+    event: SegmentQuerySucceeded,
+    ports: Ports,
+    now: datetime,
+    ending: Ending,
+    *,
+    sync: SyncPlan | None = None,
+) -> Step:
     """Publish the ending of a run that needs no import job, then record it."""
     trace_header = ports.trace_header()
     ports.publish([ending], trace_header=trace_header)
@@ -411,6 +606,7 @@ def _end_early(event: SegmentQuerySucceeded, ports: Ports, now: datetime, ending
             result=result,
             outcome=ending,
             trace_header=trace_header,
+            sync=sync,
         )
     )
     return Step.ENDED
@@ -451,12 +647,40 @@ def poll_imports(now: datetime, ports: Ports, placement: ImportPlacement) -> Pol
             report.waiting.append(record.run_id)
             continue
         ending, result = decided
+        if record.sync is not None and ports.sync_states is not None:
+            _save_sync(record, ending, result, ports.sync_states)
         if not ports.ledger.begin_ending(record.run_id, ending, result, now):
             continue  # another tick is ending it
         ports.publish([ending], trace_header=record.trace_header)
         ports.ledger.mark_ended(record.run_id, result)
         report.ended[record.run_id] = result
     return report
+
+
+def _save_sync(record: ImportRecord, ending: Ending, result: RunStatus, states: SyncStates) -> None:
+    """Make a succeeded run the key's last sync, before its ending is stored (a crash in
+    between leaves the run RUNNING: the next tick saves it again, and a run of the key
+    meanwhile compares with the older sync, so it re-sends rather than skips). A partial
+    run may have lost any of its rows, so its snapshot is not trusted: the key keeps the
+    last complete one (the next run re-sends what this one sent) and only learns the segment."""
+    plan = record.sync
+    if plan is None or result not in {RunStatus.COMPLETE, RunStatus.PARTIAL}:
+        return
+    segment_id = ending.data.segment_id if isinstance(ending, EndpointImportCompleted) else None
+    snapshot, columns = plan.snapshot, plan.columns
+    if result is RunStatus.PARTIAL:
+        previous = plan.previous
+        snapshot, columns = (previous.snapshot, previous.columns) if previous else ("", ())
+    states.save(
+        SyncState(
+            scope=plan.scope,
+            run_id=record.run_id,
+            snapshot=snapshot,
+            columns=columns,
+            synced_at=record.cause.metadata.occurred_at,
+            segment_id=segment_id or plan.segment_id,
+        )
+    )
 
 
 def _finish_ending(run_id: str, now: datetime, ports: Ports, report: PollReport) -> None:

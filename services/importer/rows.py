@@ -30,7 +30,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -425,18 +425,31 @@ class RowReport:
 
     @property
     def counts(self) -> ImportCounts:
+        # Without a sync every row that passes is sent.
         return ImportCounts(
             rows_read=self.rows_read,
             rows_rejected=self.rows_rejected,
             rows_to_import=self.rows_to_import,
+            rows_in_result=self.rows_read,
+            rows_sent=self.rows_to_import,
+            rows_unchanged=0,
+            rows_cleared=0,
         )
 
 
+# Told of every rejected record, in file order among the records written (None: a last
+# record whose quoted value never ends), so a sync can tell a present member from a leaver.
+OnRejected = Callable[[bytes | None], None]
+
+
 class _Copier:
-    def __init__(self, plan: Plan, sink: Sink, report: RowReport) -> None:
+    def __init__(
+        self, plan: Plan, sink: Sink, report: RowReport, on_rejected: OnRejected | None = None
+    ) -> None:
         self.plan = plan
         self.sink = sink
         self.report = report
+        self.on_rejected = on_rejected
 
     def write(self, data: bytes | memoryview) -> None:
         self.sink.write(data)
@@ -450,6 +463,8 @@ class _Copier:
             self.write(record if record.endswith(b"\n") else record + b"\n")
             return
         report.rows_rejected += 1
+        if self.on_rejected is not None:
+            self.on_rejected(record)
         if len(report.sample) < MAX_SAMPLE:
             report.sample.append(
                 RowRejection(
@@ -465,6 +480,8 @@ class _Copier:
         report = self.report
         report.rows_read += 1
         report.rows_rejected += 1
+        if self.on_rejected is not None:
+            self.on_rejected(None)
         if len(report.sample) < MAX_SAMPLE:
             report.sample.append(
                 RowRejection(
@@ -539,6 +556,7 @@ def check_rows(
     chunk_size: int = CHUNK_SIZE,
     fast: bool = True,
     vocabulary: ImportVocabulary = PINPOINT_IMPORTS,
+    on_rejected: OnRejected | None = None,
 ) -> RowReport:
     """Check every row of an Athena result, writing the importable ones (with a header).
 
@@ -558,7 +576,7 @@ def check_rows(
         header_end = len(data)  # no header, or one whose quotes never close
     plan = Plan.for_header(_header(data[:header_end]), fast=fast, vocabulary=vocabulary)
     report = RowReport(columns=tuple(column.header for column in plan.columns))
-    copier = _Copier(plan, sink, report)
+    copier = _Copier(plan, sink, report, on_rejected)
     copier.write(_header_line(vocabulary, plan.columns))
     data = data[header_end:]
     while True:

@@ -43,6 +43,7 @@ from services.common.targets.pinpoint.imports import (
 from services.importer.rows import Sink
 
 if TYPE_CHECKING:
+    from contracts import RunRequest
     from services.importer.logic import ImportRecord
 
 
@@ -97,6 +98,14 @@ class ImportTarget(Protocol):
         """The sink the checked rows are written through (columns the target adds)."""
         ...
 
+    def file_name_for(self, *, json_file: bool) -> str:
+        """The import file's name; `json_file` for a sync that clears on Pinpoint."""
+        ...
+
+    def sync_marker(self, request: RunRequest) -> tuple[str, str] | None:
+        """The column (name, value) a sync run's rows carry for its segment, if any."""
+        ...
+
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         """Start the run's job (on resume, the one already made if any); its id. Raises
         ImportRefusedError when the target will not take it."""
@@ -140,16 +149,28 @@ class PinpointImportTarget:
     def shaped(self, sink: Sink, record: ImportRecord) -> Sink:
         return sink
 
+    def file_name_for(self, *, json_file: bool) -> str:
+        return "endpoints.json" if json_file else self.file_name
+
+    def sync_marker(self, request: RunRequest) -> tuple[str, str] | None:
+        return None  # the import job itself defines or refreshes the segment
+
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         job_id = self.pinpoint.find(record.application_id, record.import_file) if resumed else None
         if job_id is not None:
             return job_id
         request = record.cause.data.request
+        segment_name, segment_id = request.segment_name, request.segment_id
+        known = None if record.sync is None else record.sync.segment_id
+        if segment_name is not None and known is not None:
+            # The saved segment's imported segment exists: refresh it, never define another.
+            segment_name, segment_id = None, known
         spec = ImportJobSpec(
             s3_url=record.import_file,
             role_arn=self.role_arn,
-            segment_name=request.segment_name,
-            segment_id=request.segment_id,
+            segment_name=segment_name,
+            segment_id=segment_id,
+            format="JSON" if record.import_file.endswith(".json") else "CSV",
         )
         return self.pinpoint.create(record.application_id, spec)
 
@@ -211,6 +232,16 @@ class ConnectImportTarget:
             return sink
         return MarkedSink(sink, SEGMENT_MARKER_FIELD, record.run_id)
 
+    def file_name_for(self, *, json_file: bool) -> str:
+        return self.file_name  # an empty value clears: the CSV file says it all
+
+    def sync_marker(self, request: RunRequest) -> tuple[str, str] | None:
+        # A saved segment's members carry its sync key, which every run keeps: unchanged
+        # members stay in the segment without being sent, leavers are cleared of it.
+        if request.segment_name is None or request.sync_key is None:
+            return None
+        return SEGMENT_MARKER_FIELD, request.sync_key
+
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         domain = _domain(record)
         display_name = upload_display_name(record.run_id)
@@ -235,7 +266,9 @@ class ConnectImportTarget:
         name = record.cause.data.request.segment_name
         if name is None:
             return SegmentRef()
-        groups = segment_groups(name, record.run_id)
+        request = record.cause.data.request
+        marked = record.run_id if record.sync is None else request.sync_key or record.run_id
+        groups = segment_groups(name, marked)
         self.uploads.define_segment(_domain(record), name, name, groups)
         return SegmentRef(segment_definition_name=name)
 

@@ -14,6 +14,7 @@ from contracts import (
     EndpointImportCompleted,
     EndpointImportFailed,
     Event,
+    ImportCounts,
     ImportOutcome,
     QueryFailureState,
     SegmentQueryFailed,
@@ -86,7 +87,7 @@ def notification_for(event: Event) -> Notification:
         )
     if isinstance(event, EndpointImportCompleted):
         done = event.data
-        counts = done.counts.model_dump() | {
+        counts = done.counts.model_dump(exclude_none=True) | {
             "endpoints_imported": done.endpoints_imported,
             "pinpoint_failures": done.pinpoint_failures,
         }
@@ -99,6 +100,8 @@ def notification_for(event: Event) -> Notification:
             ImportOutcome.NOTHING_TO_IMPORT: "query returned no rows to import",
             ImportOutcome.DRY_RUN: f"dry run, {done.counts.rows_to_import} rows would be imported",
         }
+        if done.request.sync_key is not None:
+            summaries = _sync_summaries(done.counts, summaries)
         if done.counts.rows_rejected:
             summaries = {
                 k: f"{v}, {done.counts.rows_rejected} rows rejected" for k, v in summaries.items()
@@ -122,10 +125,28 @@ def notification_for(event: Event) -> Notification:
             "import into Pinpoint failed",
             failed_import.request.query,
             reason=failed_import.reason,
-            counts=failed_import.counts.model_dump(),
+            counts=failed_import.counts.model_dump(exclude_none=True),
             import_job_id=failed_import.import_job_id,
         )
     raise TypeError(f"{type(event).__name__} does not end a run")
+
+
+def _sync_summaries(
+    counts: ImportCounts, summaries: dict[ImportOutcome, str]
+) -> dict[ImportOutcome, str]:
+    """A sync says what it compared: sent, unchanged and cleared since the last sync."""
+    split = (
+        f"{counts.rows_sent or 0} sent, {counts.rows_unchanged or 0} unchanged, "
+        f"{counts.rows_cleared or 0} cleared"
+    )
+    return {
+        outcome: (
+            f"nothing changed since the last sync ({split})"
+            if outcome is ImportOutcome.NOTHING_TO_IMPORT and counts.rows_in_result
+            else f"{summary} ({split})"
+        )
+        for outcome, summary in summaries.items()
+    }
 
 
 def _build(

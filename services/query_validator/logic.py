@@ -47,6 +47,7 @@ from services.common.sql_rules import (
 )
 from services.common.targets.connect.imports import CONNECT_IMPORTS, SEGMENT_DEFINITION_NAME
 from services.common.targets.imports import ImportVocabulary
+from services.common.targets.pinpoint.imports import MIRRORED_PINPOINT_SEGMENT
 
 __all__ = [
     "Deployment",
@@ -135,6 +136,8 @@ class Targets:
         target = request.target or self.default_target
         if target is EngagementTarget.PINPOINT:
             application_id, reasons = self.resolve(request.application_id)
+            if request.mirror and (request.segment_name or request.segment_id):
+                reasons.append(rejection(RequestCode.NOT_FOR_TARGET, MIRRORED_PINPOINT_SEGMENT))
             return Destination(target, application_id=application_id), reasons
         return self._connect(request)
 

@@ -12,7 +12,7 @@ once the system has gone quiet, in shuffled order. Both pipelines then run under
   path and the same claims (the tables as the writes left them, one announcement each).
 - segmentation: SegmentQueryRequested -> validator -> runner -> Athena -> runner ->
   importer -> Pinpoint import job -> notifier -> SNS. One import job per run, one SNS
-  message per run, the same endpoints.
+  message per run, the same endpoints (a saved segment's sync among the runs).
 """
 
 from __future__ import annotations
@@ -316,6 +316,14 @@ RUNS = (
     Run("gold", IMPORT_QUERY.format(plan="gold"), "complete", imports=True),
     Run("silver", IMPORT_QUERY.format(plan="silver"), "complete", imports=True),
     Run("dry", IMPORT_QUERY.format(plan="gold"), "dry_run", fields={"dry_run": True}),
+    # A saved segment's first sync (a mirror: a JSON import file): one job, one ending.
+    Run(
+        "synced",
+        IMPORT_QUERY.format(plan="gold"),
+        "complete",
+        imports=True,
+        fields={"sync_key": "gold-members", "mirror": True},
+    ),
     Run("nobody", IMPORT_QUERY.format(plan="platinum"), "nothing_to_import"),
     Run("rejected", "delete from crm_customers", "rejected"),
     Run("broken", 'select endpoint_id as "Id" from no_such_table', "query_failed"),

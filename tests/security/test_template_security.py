@@ -473,6 +473,28 @@ def test_the_importer_alone_may_run_upload_jobs_in_the_named_domain_only() -> No
     assert not statement.statement.get("Condition")
 
 
+def test_only_the_importer_touches_saved_segments_snapshots_and_only_under_sync() -> None:
+    model = stack("defaults")
+    bucket = model.attribute("QueryResultsBucket", "Arn")
+    roles = function_roles(model)
+    touching: dict[str, set[str]] = {}
+    for function_id, role_id in roles.items():
+        for located in allow_statements(model, role_id):
+            for resource in located.resources:
+                # Objects under sync/, or every object (listing the bucket reads no object).
+                if resource.startswith(f"{bucket}/sync") or resource == f"{bucket}/*":
+                    touching.setdefault(function_id, set()).update(located.actions)
+    # The snapshots hold member keys: the importer reads and writes them, nobody else does
+    # (and no grant on the whole bucket reaches them).
+    assert touching == {
+        "ImporterFunction": {"s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
+    }
+    import_role = [r for r in of_type(model, "AWS::IAM::Role") if r not in roles.values()]
+    for role_id in import_role:
+        for located in allow_statements(model, role_id):
+            assert not any(r.startswith(f"{bucket}/sync") for r in located.resources)
+
+
 def test_the_validator_and_importer_are_told_the_domain_and_the_default_target() -> None:
     model = stack("connect")
     validator = model.properties("QueryValidatorFunction")["Environment"]["Variables"]

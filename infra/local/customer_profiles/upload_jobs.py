@@ -227,7 +227,7 @@ class UploadJobs:
         self, domain: Domain, job: UploadJob, unique: FieldRule, update: dict[str, Any]
     ) -> bool:
         key = field_value(update, unique.target)
-        if key is None:
+        if not key:
             raise RowError(f"{unique.name}: the unique key is empty")
         existing = next(
             (p for p in domain.profiles.values() if field_value(p, unique.target) == key), None

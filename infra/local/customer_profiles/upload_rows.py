@@ -123,9 +123,8 @@ def row_update(row: Mapping[str, str], rules: Mapping[str, FieldRule]) -> dict[s
     update: dict[str, Any] = {}
     for rule in rules.values():
         raw = row.get(rule.column, "").strip()
-        if not raw:
-            continue
-        value = checked_value(rule, raw)
+        # An empty value removes the field, as UpdateProfile's empty string does.
+        value = checked_value(rule, raw) if raw else ""
         head, _, rest = rule.target.partition(".")
         if rest:
             update.setdefault(head, {})[rest] = value

@@ -25,6 +25,18 @@ class ValueKind(Enum):
     EMAIL = "email"  # an email address (Connect's EMAIL_ADDRESS content type)
 
 
+class Clearing(Enum):
+    """How the target's import file clears a member's field: what a mirror sync writes for
+    a member who left the result."""
+
+    # An empty value removes the field (Customer Profiles): every column but the key clears.
+    EMPTY_VALUE = "empty_value"
+    # A custom attribute given as an empty list is removed (Pinpoint's endpoint attributes),
+    # which only a JSON import file can say: list-valued custom attributes clear; fixed
+    # fields (an endpoint keeps its address) and metrics (a number has no empty value) stay.
+    EMPTY_LIST = "empty_list"
+
+
 @dataclass(frozen=True)
 class ImportColumn:
     """One column of an import file: where its value goes, and how it is checked."""
@@ -76,6 +88,10 @@ class ImportVocabulary:
     # Whether the import file names its columns by where they go (`Attributes.Plan` for
     # `User.UserAttributes.Plan`) rather than as the query named them.
     header_is_target_path: bool = False
+    clearing: Clearing = Clearing.EMPTY_VALUE
+    # Whether an imported segment holds exactly the members of the import that made it
+    # (Pinpoint), so a sync refreshing it lists its unchanged members too (by key only).
+    segment_is_the_import: bool = False
     _by_lowercase: dict[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -97,6 +113,14 @@ class ImportVocabulary:
     def file_column(self, column: ImportColumn) -> str:
         """The column's name in the import file."""
         return ".".join(column.path) if self.header_is_target_path else column.header
+
+    def clears(self, column: ImportColumn) -> bool:
+        """Whether a mirror clears this column of a member who left the result."""
+        if column.kind is ValueKind.ID:
+            return False
+        if self.clearing is Clearing.EMPTY_LIST:
+            return column.kind is ValueKind.ATTRIBUTE
+        return True
 
     def attribute_name_is_valid(self, name: str) -> bool:
         pattern = self.attribute_name_pattern

@@ -116,7 +116,7 @@ def test_upload_creates_and_updates_profiles_by_unique_key_and_counts_rows(
     (bob,) = profiles.search_profiles(DomainName=DOMAIN, KeyName="email", Values=["bob@home.net"])[
         "Items"
     ]
-    assert "PhoneNumber" not in bob  # an empty cell sets nothing
+    assert "PhoneNumber" not in bob
     listed = profiles.list_upload_jobs(DomainName=DOMAIN)["Items"]
     assert [item["JobId"] for item in listed] == [job_id]
 
@@ -124,6 +124,27 @@ def test_upload_creates_and_updates_profiles_by_unique_key_and_counts_rows(
     clock.advance(30 * 86400)
     emulator.tick()
     assert profiles.get_domain(DomainName=DOMAIN)["Stats"]["ProfileCount"] == 0
+
+
+def test_an_empty_cell_removes_the_field_as_update_profile_does(
+    emulator: CustomerProfilesEmulator, profiles: Any, clock: VirtualClock
+) -> None:
+    profiles.create_profile(
+        DomainName=DOMAIN,
+        EmailAddress="ada@corp.io",
+        FirstName="Ada",
+        Attributes={"Tier": "gold", "Spend": "120.5"},
+    )
+    job_id = new_job(profiles)
+    upload(profiles, job_id, "email,first_name,phone,spend,tier\nada@corp.io,,,,silver\n")
+    profiles.start_upload_job(DomainName=DOMAIN, JobId=job_id)
+    run(emulator, clock)
+
+    (ada,) = profiles.search_profiles(DomainName=DOMAIN, KeyName="_email", Values=["ada@corp.io"])[
+        "Items"
+    ]
+    assert "FirstName" not in ada
+    assert ada["Attributes"] == {"Tier": "silver"}  # Spend removed, Tier replaced
 
 
 def test_the_put_checks_sse_c_headers_as_s3_does(profiles: Any, clock: VirtualClock) -> None:

@@ -191,6 +191,29 @@ def test_json_import(
     assert sorted(emulator.service.projects[app_id].endpoints) == ["j1", "j2"]
 
 
+def test_a_json_import_removes_attributes_given_as_empty_lists(
+    pinpoint: Any, emulator: PinpointEmulator, app_id: str, clock: VirtualClock
+) -> None:
+    first = {
+        "Id": "k1",
+        "Address": "k1@example.com",
+        "ChannelType": "EMAIL",
+        "Attributes": {"Plan": ["gold"], "Team": ["a"]},
+        "User": {"UserAttributes": {"Tier": ["t1"]}},
+    }
+    create_job(pinpoint, app_id, put("first.json", json.dumps(first)), Format="JSON")
+    run_to_end(emulator, clock)
+    cleared = {"Id": "k1", "Attributes": {"Plan": []}, "User": {"UserAttributes": {"Tier": []}}}
+    job_id = create_job(pinpoint, app_id, put("clear.json", json.dumps(cleared)), Format="JSON")
+    run_to_end(emulator, clock)
+
+    assert job(pinpoint, app_id, job_id)["TotalFailures"] == 0
+    endpoint = pinpoint.get_endpoint(ApplicationId=app_id, EndpointId="k1")["EndpointResponse"]
+    assert endpoint["Attributes"] == {"Team": ["a"]}
+    assert "UserAttributes" not in endpoint.get("User", {})
+    assert endpoint["Address"] == "k1@example.com"
+
+
 def test_define_segment_then_new_version(
     pinpoint: Any, emulator: PinpointEmulator, app_id: str, clock: VirtualClock
 ) -> None:

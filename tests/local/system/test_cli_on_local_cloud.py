@@ -271,3 +271,46 @@ def test_a_saved_segment_runs_on_its_schedule_and_shows_its_runs(
     assert run("schedule", "delete", "gold-hourly")[0] == 0
     code, listed = run("schedule", "list")
     assert "gold-hourly" not in [item["name"] for item in listed]
+
+
+def test_query_submit_syncs_a_key_and_refreshes_a_segment_by_id(
+    run: Any, cloud: LocalCloud, tmp_path: Path
+) -> None:
+    sql = tmp_path / "plans.sql"
+    sql.write_text(
+        """select endpoint_id as "Id", 'EMAIL' as "ChannelType",
+                  'user-' || endpoint_id || '@example.com' as "Address",
+                  plan as "Attributes.Plan" from crm"""
+    )
+    for run_id in ("cli-sync-1", "cli-sync-2"):
+        code, _ = run("query", "submit", "--sql", str(sql), "--run-id", run_id, "--sync-key", "k")
+        assert code == 0
+        cloud.run_until_idle()
+    code, first = run("runs", "show", "cli-sync-1")
+    assert (first["import"]["status"], first["import"]["counts"]["rows_sent"]) == ("COMPLETE", 3)
+    code, second = run("runs", "show", "cli-sync-2")
+    shown = second["import"]
+    assert shown["status"] == "NOTHING_TO_IMPORT"
+    counts = shown["counts"]
+    assert (counts["rows_in_result"], counts["rows_sent"], counts["rows_unchanged"]) == (3, 0, 3)
+    assert shown["compared_with_run"] == "cli-sync-1"
+
+    code, _ = run(
+        "query", "submit", "--sql", str(sql), "--run-id", "cli-seg-1", "--segment-name", "CLI"
+    )
+    cloud.run_until_idle()
+    pinpoint = boto3.client("pinpoint")
+    app = cloud.outputs["PinpointProjectId"]
+    segments = pinpoint.get_segments(ApplicationId=app)["SegmentsResponse"]["Item"]
+    (segment_id,) = [segment["Id"] for segment in segments if segment["Name"] == "CLI"]
+    code, _ = run(
+        "query", "submit", "--sql", str(sql), "--run-id", "cli-seg-2", "--segment-id", segment_id
+    )
+    assert code == 0
+    cloud.run_until_idle()
+    segment = pinpoint.get_segment(ApplicationId=app, SegmentId=segment_id)["SegmentResponse"]
+    assert segment["Version"] == 2
+    names = [
+        s["Name"] for s in pinpoint.get_segments(ApplicationId=app)["SegmentsResponse"]["Item"]
+    ]
+    assert names.count("CLI") == 1

@@ -70,7 +70,15 @@ def test_a_connect_request_updates_profiles_and_defines_its_segment(cloud: Local
     )
     assert data["outcome"] == "complete"
     # Three gold rows; the one with a malformed email is refused before the upload.
-    assert data["counts"] == {"rows_read": 3, "rows_rejected": 1, "rows_to_import": 2}
+    assert data["counts"] == {
+        "rows_read": 3,
+        "rows_rejected": 1,
+        "rows_to_import": 2,
+        "rows_in_result": 3,
+        "rows_sent": 2,
+        "rows_unchanged": 0,
+        "rows_cleared": 0,
+    }
     assert [r["code"] for r in data["rejection_sample"]] == ["INVALID_EMAIL"]
     assert (data["profiles_created"], data["profiles_updated"], data["profiles_failed"]) == (
         1,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +148,16 @@ def test_runs_show_explains_an_import_and_exits_by_outcome() -> None:
     done = _status(query={"status": "SUCCEEDED"}, **{"import": {"status": "COMPLETE"}})
     assert exit_code(done) == ExitCode.OK
     assert exit_code({"run_id": "r", "found": False}) == ExitCode.FAILED
+
+
+def test_a_submit_that_breaks_the_request_contract_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    sql = tmp_path / "q.sql"
+    sql.write_text('select endpoint_id as "Id" from crm')
+    assert main(["query", "submit", "--sql", str(sql), "--mirror", "--stack", "s"]) == 2
+    error = capsys.readouterr().err
+    assert "mirror needs a sync_key" in error
+    assert "Traceback" not in error
+    assert main(["query", "submit", "--sql", str(sql), "--sync-key", "a b", "--stack", "s"]) == 2
+    assert "sync_key" in capsys.readouterr().err

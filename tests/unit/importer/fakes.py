@@ -20,6 +20,7 @@ from services.importer.logic import (
     ResultUnreadableError,
 )
 from services.importer.rows import Sink, Source
+from services.importer.sync import SyncState
 
 
 class CrashError(RuntimeError):
@@ -169,3 +170,26 @@ class Published(list[Event]):
     def __call__(self, events: Sequence[Event], *, trace_header: str | None = None) -> None:
         self.extend(events)
         self.trace_headers.update((event.event_id, trace_header) for event in events)
+
+
+class FakeSyncStates:
+    """The sync keys' last syncs, saved forward only, as the DynamoDB adapter saves them."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, SyncState] = {}
+        self.crash_before_save = False  # the process dies just before the state is saved
+        self.saves: list[SyncState] = []
+
+    def last(self, scope: str) -> SyncState | None:
+        return self.states.get(scope)
+
+    def save(self, state: SyncState) -> bool:
+        if self.crash_before_save:
+            self.crash_before_save = False
+            raise CrashError("before the sync state was saved")
+        current = self.states.get(state.scope)
+        if current is not None and current.synced_at > state.synced_at:
+            return False
+        self.states[state.scope] = state
+        self.saves.append(state)
+        return True

@@ -22,6 +22,7 @@ from contracts.examples import example_event
 from services.common.run_ledger import RunStatus
 from services.importer.adapters import (
     DynamoImportLedger,
+    DynamoSyncStates,
     S3ResultFiles,
 )
 from services.importer.logic import (
@@ -30,6 +31,7 @@ from services.importer.logic import (
     _completed,
     _failed,
 )
+from services.importer.sync import SyncPlan, SyncState
 from tests.fixtures.tables import create_template_table
 
 REGION = "us-east-1"
@@ -224,3 +226,40 @@ def test_open_runs_come_earliest_deadline_first_and_bounded(dynamodb: Any) -> No
     assert ledger.open_runs(RunStatus.ENDING, 10) == []
     index = dynamodb.describe_table(TableName="imports")["Table"]["GlobalSecondaryIndexes"]
     assert index[0]["IndexName"] == "by-status"
+
+
+def test_a_sync_plan_and_its_counts_round_trip_through_the_ledger(dynamodb: Any) -> None:
+    ledger = DynamoImportLedger(lambda: dynamodb, "imports")
+    previous = SyncState(
+        "pinpoint/app/vip", "vip-1", "s3://results/sync/a", ("Id",), NOW, "5e" * 16
+    )
+    plan = SyncPlan("pinpoint/app/vip", "s3://results/sync/b", ("Attributes.Plan", "Id"), previous)
+    counts = ImportCounts(
+        rows_read=4,
+        rows_to_import=2,
+        rows_in_result=4,
+        rows_sent=1,
+        rows_unchanged=3,
+        rows_cleared=1,
+    )
+    run = replace(record("vip-2", NOW + timedelta(hours=1)), sync=plan, counts=counts)
+    assert ledger.claim(run)
+    assert ledger.get("vip-2") == run
+
+
+def test_a_sync_key_state_moves_only_forward(dynamodb: Any) -> None:
+    states = DynamoSyncStates(lambda: dynamodb, "imports")
+    scope = "connect/lake-profiles/vip"
+    assert states.last(scope) is None
+    later = SyncState(scope, "vip-2", "s3://results/sync/2", ("Id",), NOW + timedelta(hours=1))
+    older = replace(later, run_id="vip-1", snapshot="s3://results/sync/1", synced_at=NOW)
+
+    assert states.save(later) is True
+    assert states.save(later) is True  # a repeated tick saves the same state again
+    assert states.save(older) is False  # a run that ended late never replaces a later one
+    assert states.last(scope) == later
+    with_segment = replace(later, segment_id="ab" * 16)
+    assert states.save(with_segment) is True
+    assert states.last(scope) == with_segment
+    # The state's item is no run: it has no status, so the by-status index never lists it.
+    assert DynamoImportLedger(lambda: dynamodb, "imports").open_runs(RunStatus.RUNNING, 10) == []

@@ -162,7 +162,15 @@ def test_rows_become_profile_attributes_and_a_segment_definition(cloud: Cloud) -
     assert (data.target, data.domain_name, data.application_id) == ("connect", DOMAIN, None)
     assert data.import_job_id == job.id
     assert data.outcome is ImportOutcome.COMPLETE
-    assert data.counts == ImportCounts(rows_read=4, rows_rejected=2, rows_to_import=2)
+    assert data.counts == ImportCounts(
+        rows_read=4,
+        rows_rejected=2,
+        rows_to_import=2,
+        rows_in_result=4,
+        rows_sent=2,
+        rows_unchanged=0,
+        rows_cleared=0,
+    )
     assert [(r.row_number, r.code) for r in data.rejection_sample] == [
         (3, "INVALID_EMAIL"),
         (4, "VALUE_TOO_LONG"),

@@ -107,7 +107,15 @@ def test_checked_rows_go_to_one_import_job_that_is_followed_to_completion(world:
     assert isinstance(started, EndpointImportStarted)
     assert started.data.import_job_id == job_id
     assert started.data.import_file == IMPORT_FILE
-    assert started.data.counts == ImportCounts(rows_read=5, rows_rejected=2, rows_to_import=3)
+    assert started.data.counts == ImportCounts(
+        rows_read=5,
+        rows_rejected=2,
+        rows_to_import=3,
+        rows_in_result=5,
+        rows_sent=3,
+        rows_unchanged=0,
+        rows_cleared=0,
+    )
     assert [(r.row_number, r.code, r.column) for r in started.data.rejection_sample] == [
         (4, "MISSING_ID", "Id"),
         (5, "NOT_A_NUMBER", "Metrics.score"),
@@ -229,7 +237,15 @@ def test_a_dry_run_reports_the_checks_and_imports_nothing(world: World) -> None:
     assert isinstance(completed, EndpointImportCompleted)
     assert completed.data.outcome is ImportOutcome.DRY_RUN
     assert completed.data.import_job_id is None
-    assert completed.data.counts == ImportCounts(rows_read=4, rows_rejected=1, rows_to_import=3)
+    assert completed.data.counts == ImportCounts(
+        rows_read=4,
+        rows_rejected=1,
+        rows_to_import=3,
+        rows_in_result=4,
+        rows_sent=3,
+        rows_unchanged=0,
+        rows_cleared=0,
+    )
     assert [r.code for r in completed.data.rejection_sample] == ["MISSING_ID"]
     assert world.ledger.runs[RUN_ID].status is RunStatus.DRY_RUN
 
@@ -245,7 +261,15 @@ def test_no_valid_rows_means_nothing_to_import_and_no_job(world: World) -> None:
     (completed,) = world.published
     assert isinstance(completed, EndpointImportCompleted)
     assert completed.data.outcome is ImportOutcome.NOTHING_TO_IMPORT
-    assert completed.data.counts == ImportCounts(rows_read=25, rows_rejected=25, rows_to_import=0)
+    assert completed.data.counts == ImportCounts(
+        rows_read=25,
+        rows_rejected=25,
+        rows_to_import=0,
+        rows_in_result=25,
+        rows_sent=0,
+        rows_unchanged=0,
+        rows_cleared=0,
+    )
     assert len(completed.data.rejection_sample) == 20
     assert [r.row_number for r in completed.data.rejection_sample] == list(range(1, 21))
     assert world.ledger.runs[RUN_ID].status is RunStatus.NOTHING_TO_IMPORT
@@ -256,7 +280,9 @@ def test_an_empty_result_is_nothing_to_import(world: World) -> None:
     world.result(event, result_csv([]))
 
     assert world.run(event) is Step.ENDED
-    assert world.published[0].data.counts == ImportCounts()
+    assert world.published[0].data.counts == ImportCounts(
+        rows_in_result=0, rows_sent=0, rows_unchanged=0, rows_cleared=0
+    )
 
 
 @pytest.mark.parametrize(

@@ -173,7 +173,15 @@ def test_result_rows_become_endpoints_and_an_imported_segment(cloud: Cloud) -> N
     assert started.data.import_job_id == completed.data.import_job_id == job.id
     data = completed.data
     assert data.outcome is ImportOutcome.COMPLETE
-    assert data.counts == ImportCounts(rows_read=6, rows_rejected=3, rows_to_import=3)
+    assert data.counts == ImportCounts(
+        rows_read=6,
+        rows_rejected=3,
+        rows_to_import=3,
+        rows_in_result=6,
+        rows_sent=3,
+        rows_unchanged=0,
+        rows_cleared=0,
+    )
     assert [(r.row_number, r.code) for r in data.rejection_sample] == [
         (4, "MISSING_ID"),
         (5, "NOT_A_NUMBER"),

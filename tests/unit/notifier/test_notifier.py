@@ -65,6 +65,10 @@ def test_bodies_carry_counts_reasons_and_a_shortened_query() -> None:
         "rows_read": 10_250,
         "rows_rejected": 2,
         "rows_to_import": 10_248,
+        "rows_in_result": 10_250,
+        "rows_sent": 10_248,
+        "rows_unchanged": 0,
+        "rows_cleared": 0,
         "endpoints_imported": 10_247,
         "pinpoint_failures": 1,
     }
@@ -150,3 +154,24 @@ def test_one_message_per_ended_run_even_when_delivered_twice(deployed: str) -> N
     partial_message = next(e for e in envelopes if "partial" in e["Message"])
     assert partial_message["Subject"].startswith(f"pinpoint-lake run {RUN_ID}:")
     assert json.loads(partial_message["Message"])["outcome"] == ImportOutcome.PARTIAL.value
+
+
+def test_a_sync_says_what_it_sent_kept_and_cleared() -> None:
+    raw = example_event(EndpointImportCompleted)
+    data = raw["detail"]["data"]
+    data["request"] |= {"sync_key": "vip", "mirror": True}
+    data["outcome"] = "complete"
+    data["counts"] |= {"rows_sent": 40, "rows_unchanged": 10_208, "rows_cleared": 7}
+    summary = notification_for(REGISTRY.parse_as(raw, EndpointImportCompleted).detail).body
+
+    assert summary["summary"] == (
+        "10247 endpoints updated (40 sent, 10208 unchanged, 7 cleared), 2 rows rejected"
+    )
+    assert summary["counts"]["rows_cleared"] == 7
+
+    data["outcome"] = "nothing_to_import"
+    data["counts"] |= {"rows_sent": 0, "rows_cleared": 0, "rows_rejected": 0}
+    unchanged = notification_for(REGISTRY.parse_as(raw, EndpointImportCompleted).detail).body
+    assert unchanged["summary"] == (
+        "nothing changed since the last sync (0 sent, 10208 unchanged, 0 cleared)"
+    )

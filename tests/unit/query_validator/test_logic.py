@@ -326,6 +326,8 @@ def test_run_ids_derived_from_envelopes_fit_the_contract() -> None:
         ({"query": GOOD_QUERY, "application_id": "PROJECT"}, ["APPLICATION_ID_INVALID"]),
         ({"query": GOOD_QUERY, "segment_name": "a", "segment_id": SECOND}, ["REQUEST_INVALID"]),
         ({"query": GOOD_QUERY, "limit": 10}, ["UNKNOWN_FIELD"]),
+        ({"query": GOOD_QUERY, "mirror": True}, ["REQUEST_INVALID"]),
+        ({"query": GOOD_QUERY, "sync_key": "a saved segment"}, ["SYNC_KEY_INVALID"]),
         ({"query": 42, "dry_run": "maybe"}, ["QUERY_INVALID", "DRY_RUN_INVALID"]),
     ],
 )
@@ -446,3 +448,17 @@ def test_reasons_are_cut_to_what_fits_the_entry(monkeypatch: pytest.MonkeyPatch)
     assert 1 <= len(listed) < 61
     assert summary.code == "MORE_REASONS"
     assert summary.message.startswith(f"{61 - len(listed)} more reason(s)")
+
+
+def test_a_mirrored_pinpoint_segment_is_refused_as_its_leavers_would_join_it() -> None:
+    request = {"query": GOOD_QUERY, "sync_key": "vip", "mirror": True, "segment_name": "VIP"}
+    rejected = answer_to(raw_request(request))
+    assert isinstance(rejected, SegmentQueryRejected)
+    (reason,) = rejected.data.reasons
+    assert reason.code == "NOT_FOR_TARGET"
+    assert "leavers a mirror clears would join it" in reason.message
+
+    kept = {"query": GOOD_QUERY, "sync_key": "vip", "mirror": True}
+    validated = answer_to(raw_request(kept))
+    assert isinstance(validated, SegmentQueryValidated)
+    assert (validated.data.request.sync_key, validated.data.request.mirror) == ("vip", True)

@@ -8,10 +8,17 @@ would only surprise analysts.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from services.common.targets.imports import ImportLimits, ImportVocabulary, ValueKind
+from services.common.targets.imports import (
+    Clearing,
+    ImportColumn,
+    ImportLimits,
+    ImportVocabulary,
+    ValueKind,
+)
 
 CHANNEL_TYPES = (
     "APNS_VOIP_SANDBOX",
@@ -85,7 +92,18 @@ PINPOINT_IMPORTS = ImportVocabulary(
         "Demographic.{AppVersion,Locale,Make,Model,ModelVersion,Platform,PlatformVersion,"
         "Timezone}, OptOut, EffectiveDate, EndpointStatus, RequestId"
     ),
+    clearing=Clearing.EMPTY_LIST,
+    segment_is_the_import=True,
 )
+
+# A Pinpoint imported segment is every endpoint of the import that made it (a new version
+# each refresh), so the leavers a mirror clears in that import would join the segment.
+MIRRORED_PINPOINT_SEGMENT = (
+    "mirror with a Pinpoint segment: an imported segment holds every endpoint of its import, "
+    "so the leavers a mirror clears would join it; sync the segment without mirror, or "
+    "mirror without segment_name/segment_id"
+)
+
 
 _RESOURCE_ID_CHARS = frozenset("0123456789abcdef")
 
@@ -93,6 +111,42 @@ _RESOURCE_ID_CHARS = frozenset("0123456789abcdef")
 def is_resource_id(value: str | None) -> bool:
     """Whether `value` reads as a Pinpoint id (32 lower-case hex digits)."""
     return bool(value) and len(value or "") == 32 and set(value or "") <= _RESOURCE_ID_CHARS
+
+
+# ------------------------------------------------------------------ JSON import files
+
+
+def endpoint_item(columns: Sequence[ImportColumn], cells: Sequence[str]) -> dict[str, Any]:
+    """One row of a CSV import file as the line of a JSON import file says it (an
+    EndpointBatchItem): an empty cell sets nothing, as in the CSV file."""
+    item: dict[str, Any] = {}
+    for column, cell in zip(columns, cells, strict=True):
+        if not cell:
+            continue
+        target = item
+        for key in column.path[:-1]:
+            target = target.setdefault(key, {})
+        leaf = column.path[-1]
+        if column.kind is ValueKind.ATTRIBUTE:
+            target.setdefault(leaf, []).append(cell)
+        elif column.kind is ValueKind.NUMBER:
+            target[leaf] = float(cell)
+        else:
+            target[leaf] = cell
+    return item
+
+
+def cleared_item(columns: Sequence[ImportColumn], endpoint_id: str) -> dict[str, Any]:
+    """The JSON import line that removes the custom attributes `columns` write from one
+    endpoint: each given as an empty list (Pinpoint keeps what an update does not name)."""
+    item: dict[str, Any] = {"Id": endpoint_id}
+    for column in columns:
+        if PINPOINT_IMPORTS.clears(column):
+            target = item
+            for key in column.path[:-1]:
+                target = target.setdefault(key, {})
+            target[column.path[-1]] = []
+    return item
 
 
 # ------------------------------------------------------------------ the import job's flow
@@ -106,6 +160,7 @@ class ImportJobSpec:
     role_arn: str
     segment_name: str | None = None
     segment_id: str | None = None
+    format: str = "CSV"  # JSON for a file that clears attributes (a mirror sync)
 
 
 @dataclass(frozen=True)
