@@ -1,6 +1,8 @@
 """Saved segments on the local cloud, black box: a schedule created with plain boto3 in the
 stack's schedule group, through the stack's Scheduler role, asks for one run per fire; a
-fire delivered twice (Scheduler delivers at least once) is still one run."""
+fire delivered twice (Scheduler delivers at least once) is still one run. The schedule's
+sync key makes each fire a sync: the first sends every row, an unchanged second none (no
+import job), a third only the row that changed."""
 
 from __future__ import annotations
 
@@ -74,7 +76,18 @@ def _create_schedule(cloud: LocalCloud, name: str, expression: str) -> str:
     return str(response["ScheduleArn"])
 
 
-def test_each_fire_is_one_run_and_a_duplicate_fire_is_the_same_run(cloud: LocalCloud) -> None:
+def _write_customers(lake: Path, plans: dict[str, str]) -> None:
+    lines = ["endpoint_id,plan,email"]
+    lines += [
+        f"{endpoint},{plans.get(endpoint, 'gold')},user{n}@example.com"
+        for n, endpoint in enumerate(ENDPOINTS)
+    ]
+    (lake / "crm_customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+
+
+def test_each_fire_is_one_run_and_a_duplicate_fire_is_the_same_run(
+    cloud: LocalCloud, lake: Path
+) -> None:
     watch = cloud.subscribe("saved-segment-runs")
     sqs, inbox = sns_inbox(cloud)
     athena = cloud.emulator(AthenaEmulator)
@@ -86,6 +99,8 @@ def test_each_fire_is_one_run_and_a_duplicate_fire_is_the_same_run(cloud: LocalC
     # A rate schedule fires at once, then every hour.
     for fire in range(3):
         cloud.advance((created + timedelta(hours=fire) - cloud.clock.now()).total_seconds())
+        if fire == 2:  # one member changed plan since the second fire
+            _write_customers(lake, {ENDPOINTS[1]: "silver"})
         if fire == 2:  # delivered again while its run is under way
             cloud.scheduler.redeliver("gold-hourly", created + timedelta(hours=2), group=group)
         cloud.run_until_idle()
@@ -104,7 +119,16 @@ def test_each_fire_is_one_run_and_a_duplicate_fire_is_the_same_run(cloud: LocalC
     completed = watch.of_type("EndpointImportCompleted")
     completed_runs = [event["detail"]["data"]["run_id"] for event in completed]
     assert sorted(completed_runs) == sorted(set(validated_runs))
-    assert all(event["detail"]["data"]["outcome"] == "complete" for event in completed)
+    # In fire order: every row, then nothing (no import job), then the one changed row.
+    by_run = {event["detail"]["data"]["run_id"]: event["detail"]["data"] for event in completed}
+    in_fire_order = [by_run[run_id] for run_id in dict.fromkeys(validated_runs)]
+    assert [(data["outcome"], data["counts"]["rows_sent"]) for data in in_fire_order] == [
+        ("complete", 4),
+        ("nothing_to_import", 0),
+        ("complete", 1),
+    ]
+    assert [data["counts"]["rows_unchanged"] for data in in_fire_order] == [0, 4, 3]
+    assert in_fire_order[1].get("import_job_id") is None
     assert len(athena.executions()) - executions_before == 3
     assert not cloud.scheduler.failures
     assert len(notifications(sqs, inbox)) == 3
