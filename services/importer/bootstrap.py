@@ -12,6 +12,7 @@ from services.common.run_ledger import Publish
 from services.importer.adapters import (
     ConnectUploadJobs,
     DynamoImportLedger,
+    DynamoImportSlots,
     PinpointImportJobs,
     RunnerLedger,
     S3ResultFiles,
@@ -20,6 +21,7 @@ from services.importer.logic import (
     ConnectUploads,
     ImportLedger,
     ImportPlacement,
+    ImportSlots,
     PinpointImports,
     Ports,
     ProducedResults,
@@ -44,6 +46,7 @@ def bootstrap(
     publish: Publish | None = None,
     connect: ConnectUploads | None = None,
     produced: ProducedResults | None = None,
+    slots: ImportSlots | None = None,
 ) -> Importer:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
@@ -62,12 +65,15 @@ def bootstrap(
             if settings.connect_domain is None
             else given(connect, lambda: ConnectUploadJobs(aws.customer_profiles, aws.s3)),
             produced=_runner_ledger(settings, aws) if produced is None else produced,
+            # Slots live in the run table, beside the runs that hold them.
+            slots=given(slots, lambda: DynamoImportSlots(aws.dynamodb, settings.runs_table)),
         ),
         placement=ImportPlacement(
             results_bucket=settings.results_bucket,
             role_arn=settings.import_role_arn,
             timeout=timedelta(seconds=settings.import_timeout_seconds),
             max_jobs_per_poll=settings.max_jobs_per_poll,
+            max_concurrent_imports=settings.max_concurrent_imports,
             connect_domain=settings.connect_domain,
             profile_key=settings.connect_profile_key,
             data_expiry_days=settings.connect_data_expiry_days,

@@ -9,6 +9,9 @@ port (`services.importer.targets`), chosen per run by its `target`.
 The ledger (one item per run) makes every step happen once:
 
     (none) --claim--> SUBMITTING --job created, Started published--> RUNNING
+    SUBMITTING --no import slot free / the target is full--> WAITING
+    WAITING --a slot frees (poll or another run's end), oldest first--> SUBMITTING
+    WAITING --the run's import timeout passes--> ENDING --> TIMED_OUT
     RUNNING --the poller decides the outcome--> ENDING --outcome published--> <ended>
     SUBMITTING --Pinpoint refuses the job--> FAILED
     (none) --dry run / nothing to import / unusable result--> <ended>
@@ -27,13 +30,21 @@ NOTHING_TO_IMPORT (the status a reader of the table sees).
   between leaves it for the next tick to publish (same event, same id).
 - Events get stable ids from the SegmentQuerySucceeded that started the run: a run
   announces one start and one ending at most.
+- Import slots: a target runs only so many jobs at once (Pinpoint: 10 per account; the
+  importer keeps the same number per Customer Profiles domain, which publishes none). A run
+  takes a slot (`ImportSlots`, a conditional set of holders) before its job is created and
+  gives it back when it ends; a run that finds none, or that the target refuses for
+  capacity, is recorded WAITING and its message acknowledged, so no message is
+  dead-lettered for capacity. Waiting runs start oldest first (earliest deadline) when the
+  poll or the end of another run finds a slot; the move WAITING -> SUBMITTING is
+  conditional, so of two pollers only one starts a run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -65,6 +76,7 @@ from services.importer.targets import (
     PinpointImportTarget,
     SegmentRef,
     TargetBusyError,
+    TargetFullError,
 )
 
 __all__ = [
@@ -72,6 +84,7 @@ __all__ = [
     "ImportTarget",
     "PinpointImports",
     "TargetBusyError",
+    "TargetFullError",
     "import_result",
     "poll_imports",
 ]
@@ -91,6 +104,7 @@ class Step(StrEnum):
     the run stands)."""
 
     STARTED = "started"  # the import job was created
+    WAITING = "waiting"  # no import slot was free: the run waits for one
     RESUMED = "resumed"  # a delivery that stopped midway was finished
     ENDED = "ended"  # the run ended without a job (dry run, nothing to import, failed)
     DUPLICATE = "duplicate"
@@ -167,8 +181,30 @@ class ImportLedger(Protocol):
         """SUBMITTING -> FAILED with the outcome; False if the run was not SUBMITTING."""
         ...
 
-    def begin_ending(self, run_id: str, outcome: Ending, result: RunStatus, now: datetime) -> bool:
-        """RUNNING -> ENDING with the outcome; False if the run was not RUNNING."""
+    def mark_waiting(self, run_id: str) -> bool:
+        """SUBMITTING -> WAITING; False if the run was not SUBMITTING."""
+        ...
+
+    def take_waiting(self, run_id: str, now: datetime) -> bool:
+        """WAITING -> SUBMITTING claimed at `now`; False if another took it first."""
+        ...
+
+    def reclaim(self, run_id: str, claimed_at: datetime, now: datetime) -> bool:
+        """A SUBMITTING run claimed at `claimed_at` is claimed again at `now`; False if it
+        moved or another delivery reclaimed it first."""
+        ...
+
+    def begin_ending(
+        self,
+        run_id: str,
+        outcome: Ending,
+        result: RunStatus,
+        now: datetime,
+        *,
+        current: RunStatus = RunStatus.RUNNING,
+    ) -> bool:
+        """`current` (RUNNING, or WAITING for a run that never got a slot) -> ENDING with the
+        outcome; False if the run was not in `current`."""
         ...
 
     def mark_ended(self, run_id: str, result: RunStatus) -> bool:
@@ -178,6 +214,20 @@ class ImportLedger(Protocol):
     def open_runs(self, status: RunStatus, limit: int) -> list[ImportRecord]:
         """Up to `limit` runs in `status`, earliest deadline first."""
         ...
+
+
+class ImportSlots(Protocol):
+    """How many jobs of a scope run at once: a run holds a slot from before its job is
+    created until it ends. Both calls are idempotent per run."""
+
+    def take(self, scope: str, run_id: str, most: int) -> bool:
+        """Hold a slot of `scope` for `run_id` (True if it holds one already); False if
+        `most` runs hold one."""
+        ...
+
+    def release(self, scope: str, run_id: str) -> None: ...
+
+    def holders(self, scope: str) -> frozenset[str]: ...
 
 
 class ProducedResults(Protocol):
@@ -197,6 +247,7 @@ class Ports:
     connect: ConnectUploads | None = None  # None: the connect target is off
     # The runner's ledger, asked whether it produced a result (None: not asked).
     produced: ProducedResults | None = None
+    slots: ImportSlots | None = None  # None: no cap of the importer's own
 
 
 @dataclass(frozen=True)
@@ -205,6 +256,7 @@ class ImportPlacement:
     role_arn: str
     timeout: timedelta
     max_jobs_per_poll: int = 25
+    max_concurrent_imports: int = 10  # import slots per scope (Pinpoint: its own limit)
     connect_domain: str | None = None  # the stack's Customer Profiles domain (None: off)
     profile_key: str = DEFAULT_PROFILE_KEY  # the profile field a row's Id goes to
     data_expiry_days: int | None = None  # how long uploaded profiles live (None: 14 days)
@@ -278,7 +330,9 @@ def import_result(
         return Step.DUPLICATE if record is not None else _end_early(event, ports, now, refused)
     if record is not None:
         resumable = record.status is RunStatus.SUBMITTING
-        return _submit(record, ports, target, now, resumed=True) if resumable else Step.DUPLICATE
+        if not resumable:
+            return Step.DUPLICATE
+        return _submit(record, ports, target, placement, now, resumed=True)
     return _claim(event, ports, target, placement, now)
 
 
@@ -308,10 +362,10 @@ def _claim(
         columns=report.columns,
     )
     if ports.ledger.claim(record):
-        return _submit(record, ports, target, now, resumed=False)
+        return _submit(record, ports, target, placement, now, resumed=False)
     existing = ports.ledger.get(run.run_id)  # another delivery claimed it first
     if existing is not None and existing.status is RunStatus.SUBMITTING:
-        return _submit(existing, ports, target, now, resumed=True)
+        return _submit(existing, ports, target, placement, now, resumed=True)
     return Step.DUPLICATE
 
 
@@ -369,23 +423,71 @@ def _shaping(event: SegmentQuerySucceeded, import_file: str) -> ImportRecord:
 
 
 def _submit(
-    record: ImportRecord, ports: Ports, target: ImportTarget, now: datetime, *, resumed: bool
+    record: ImportRecord,
+    ports: Ports,
+    target: ImportTarget,
+    placement: ImportPlacement,
+    now: datetime,
+    *,
+    resumed: bool,
 ) -> Step:
-    if resumed and now - record.claimed_at < CLAIM_LEASE:
-        raise ImportInProgressError(
-            f"run {record.run_id} is being submitted by another delivery; retry later"
-        )
+    """A delivery's part: a new claim, or one a stopped delivery left SUBMITTING."""
+    if resumed:
+        if now - record.claimed_at < CLAIM_LEASE:
+            raise ImportInProgressError(
+                f"run {record.run_id} is being submitted by another delivery; retry later"
+            )
+        if not ports.ledger.reclaim(record.run_id, record.claimed_at, now):
+            return Step.DUPLICATE  # a poller or another delivery took it over
+    elif ports.slots is not None and ports.ledger.open_runs(RunStatus.WAITING, 1):
+        # Runs are waiting for slots: this one queues behind them (oldest first).
+        _wait(record, ports)
+        start_waiting(now, ports, placement)
+        return Step.WAITING
+    return _start(record, ports, target, placement, now, resumed=resumed)
+
+
+def _start(
+    record: ImportRecord,
+    ports: Ports,
+    target: ImportTarget,
+    placement: ImportPlacement,
+    now: datetime,
+    *,
+    resumed: bool,
+) -> Step:
+    """Take a slot and create the job of a run this invocation holds SUBMITTING."""
+    scope = target.slot_scope(record)
+    most = placement.max_concurrent_imports
+    if ports.slots is not None and not ports.slots.take(scope, record.run_id, most):
+        return _wait(record, ports)
     try:
         job_id = target.submit(record, resumed=resumed)
+    except TargetFullError:
+        # Jobs this importer does not count (another stack, the console) fill the target.
+        _release(ports, scope, record.run_id)
+        return _wait(record, ports)
     except ImportRefusedError as error:
         reason = f"{target.vocabulary.target} refused the {target.job_label}: {error}"
         failed = _failed(record.cause, now, reason, record.counts)
         ports.publish([failed], trace_header=record.trace_header)
         ports.ledger.mark_refused(record.run_id, failed)
+        _release(ports, scope, record.run_id)
         return Step.ENDED
     ports.publish([_started(record, job_id)], trace_header=record.trace_header)
     ports.ledger.mark_running(record.run_id, job_id)
     return Step.RESUMED if resumed else Step.STARTED
+
+
+def _wait(record: ImportRecord, ports: Ports) -> Step:
+    """Park a SUBMITTING run until a slot frees; its message is acknowledged."""
+    ports.ledger.mark_waiting(record.run_id)
+    return Step.WAITING
+
+
+def _release(ports: Ports, scope: str, run_id: str) -> None:
+    if ports.slots is not None:
+        ports.slots.release(scope, run_id)
 
 
 def _end_early(event: SegmentQuerySucceeded, ports: Ports, now: datetime, ending: Ending) -> Step:
@@ -424,42 +526,82 @@ class PollReport:
     ended: dict[str, RunStatus] = field(default_factory=dict)  # run id -> how it ended
     waiting: list[str] = field(default_factory=list)  # still running
     unreadable: list[str] = field(default_factory=list)  # GetImportJob failed this time
+    started: list[str] = field(default_factory=list)  # waiting runs that got a slot
+    queued: list[str] = field(default_factory=list)  # runs still waiting for a slot
 
 
 def poll_imports(now: datetime, ports: Ports, placement: ImportPlacement) -> PollReport:
-    """Follow the running import jobs (at most `max_jobs_per_poll`) and end the finished."""
+    """Follow the running import jobs (at most `max_jobs_per_poll`), end the finished, and
+    start waiting runs in the slots that freed."""
     report = PollReport()
     limit = placement.max_jobs_per_poll
     for stale in ports.ledger.open_runs(RunStatus.ENDING, limit):
-        _finish_ending(stale.run_id, now, ports, report)
+        _finish_ending(stale.run_id, now, ports, placement, report)
     for record in ports.ledger.open_runs(RunStatus.RUNNING, limit):
-        if record.import_job_id is None:
-            continue  # cannot happen: RUNNING always carries the job id
-        target = import_target(record.cause, ports, placement)
-        if isinstance(target, str):
-            decided: tuple[Ending, RunStatus] | None = (
-                _failed_job(record, now, target),
-                RunStatus.FAILED,
-            )
-        else:
-            try:
-                decided = _follow(record, target, now, placement)
-            except TargetBusyError:
-                report.unreadable.append(record.run_id)
-                continue
-        if decided is None:
-            report.waiting.append(record.run_id)
-            continue
-        ending, result = decided
-        if not ports.ledger.begin_ending(record.run_id, ending, result, now):
-            continue  # another tick is ending it
-        ports.publish([ending], trace_header=record.trace_header)
-        ports.ledger.mark_ended(record.run_id, result)
-        report.ended[record.run_id] = result
+        _follow_running(record, now, ports, placement, report)
+    for stopped in ports.ledger.open_runs(RunStatus.SUBMITTING, limit):
+        _resume_stopped(stopped, now, ports, placement, report)
+    start_waiting(now, ports, placement, report)
     return report
 
 
-def _finish_ending(run_id: str, now: datetime, ports: Ports, report: PollReport) -> None:
+def _follow_running(
+    record: ImportRecord,
+    now: datetime,
+    ports: Ports,
+    placement: ImportPlacement,
+    report: PollReport,
+) -> None:
+    """Read one running run's job and end the run if the job ended."""
+    if record.import_job_id is None:
+        return  # cannot happen: RUNNING always carries the job id
+    target = import_target(record.cause, ports, placement)
+    if isinstance(target, str):
+        decided: tuple[Ending, RunStatus] | None = (
+            _failed_job(record, now, target),
+            RunStatus.FAILED,
+        )
+    else:
+        try:
+            decided = _follow(record, target, now, placement)
+        except TargetBusyError:
+            report.unreadable.append(record.run_id)
+            return
+    if decided is None:
+        report.waiting.append(record.run_id)
+        return
+    ending, result = decided
+    _end(record, ending, result, now=now, ports=ports, placement=placement, report=report)
+
+
+def _end(
+    record: ImportRecord,
+    ending: Ending,
+    result: RunStatus,
+    *,
+    now: datetime,
+    ports: Ports,
+    placement: ImportPlacement,
+    report: PollReport,
+) -> None:
+    """Store the ending, publish it, mark the run ended and give its slot back."""
+    if not ports.ledger.begin_ending(record.run_id, ending, result, now, current=record.status):
+        return  # another tick is ending it
+    ports.publish([ending], trace_header=record.trace_header)
+    if ports.ledger.mark_ended(record.run_id, result):
+        report.ended[record.run_id] = result
+    _release_slot_of(record, ports, placement)
+
+
+def _release_slot_of(record: ImportRecord, ports: Ports, placement: ImportPlacement) -> None:
+    target = import_target(record.cause, ports, placement)
+    if not isinstance(target, str):
+        _release(ports, target.slot_scope(record), record.run_id)
+
+
+def _finish_ending(
+    run_id: str, now: datetime, ports: Ports, placement: ImportPlacement, report: PollReport
+) -> None:
     """Publish an outcome a tick stored but may not have published (it stopped midway)."""
     record = ports.ledger.get(run_id)  # the index may lag: read the run itself
     if record is None or record.status is not RunStatus.ENDING or record.outcome is None:
@@ -470,6 +612,83 @@ def _finish_ending(run_id: str, now: datetime, ports: Ports, report: PollReport)
     result = record.result or RunStatus.FAILED
     if ports.ledger.mark_ended(run_id, result):
         report.ended[run_id] = result
+    _release_slot_of(record, ports, placement)
+
+
+def _resume_stopped(
+    record: ImportRecord,
+    now: datetime,
+    ports: Ports,
+    placement: ImportPlacement,
+    report: PollReport,
+) -> None:
+    """Finish a SUBMITTING run whose invocation stopped midway and whose message is gone
+    (it was acknowledged when the run went WAITING): the same resume a redelivery does."""
+    if now - record.claimed_at < CLAIM_LEASE:
+        return  # an invocation is submitting it right now
+    target = import_target(record.cause, ports, placement)
+    if isinstance(target, str) or not ports.ledger.reclaim(record.run_id, record.claimed_at, now):
+        return
+    if _start(record, ports, target, placement, now, resumed=True) is not Step.WAITING:
+        report.started.append(record.run_id)
+
+
+# ---------------------------------------------------------------------------- waiting runs
+
+
+def start_waiting(
+    now: datetime, ports: Ports, placement: ImportPlacement, report: PollReport | None = None
+) -> PollReport:
+    """Start waiting runs, oldest first, while their scopes have free slots; end those whose
+    import timeout passed while they waited."""
+    report = report or PollReport()
+    full: set[str] = set()  # scopes found without a free slot this time
+    swept: set[str] = set()
+    for record in ports.ledger.open_runs(RunStatus.WAITING, placement.max_jobs_per_poll):
+        target = import_target(record.cause, ports, placement)
+        if isinstance(target, str) or now >= record.deadline:
+            ending, result = _not_started(record, target, now, placement)
+            _end(record, ending, result, now=now, ports=ports, placement=placement, report=report)
+            continue
+        scope = target.slot_scope(record)
+        if scope not in swept:
+            _sweep(scope, ports)
+            swept.add(scope)
+        if scope in full or not ports.ledger.take_waiting(record.run_id, now):
+            report.queued.append(record.run_id)
+            continue  # full, or another poller is starting it
+        claimed = replace(record, status=RunStatus.SUBMITTING)
+        if _start(claimed, ports, target, placement, now, resumed=True) is Step.WAITING:
+            full.add(scope)
+            report.queued.append(record.run_id)
+        else:
+            report.started.append(record.run_id)
+    return report
+
+
+def _sweep(scope: str, ports: Ports) -> None:
+    """Give back slots held by runs that ended (an invocation stopped between the run's
+    end and its release); a slot of a waiting run is its own again when it starts."""
+    if ports.slots is None:
+        return
+    for run_id in ports.slots.holders(scope):
+        holder = ports.ledger.get(run_id)
+        if holder is None or holder.status.ended:
+            ports.slots.release(scope, run_id)
+
+
+def _not_started(
+    record: ImportRecord, target: ImportTarget | str, now: datetime, placement: ImportPlacement
+) -> tuple[EndpointImportFailed, RunStatus]:
+    """How a waiting run ends that will not start: its target is off, or its time is up."""
+    if isinstance(target, str):
+        return _failed(record.cause, now, target, record.counts), RunStatus.FAILED
+    seconds = int(placement.timeout.total_seconds())
+    reason = (
+        f"no {target.vocabulary.target} {target.job_label} slot freed within {seconds} "
+        f"seconds: {placement.max_concurrent_imports} jobs were running the whole time"
+    )
+    return _failed(record.cause, now, reason, record.counts), RunStatus.TIMED_OUT
 
 
 def _follow(

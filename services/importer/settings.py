@@ -23,6 +23,8 @@ class Settings(ServiceSettings):
     )
     import_timeout_seconds: int = Field(default=3600, alias="IMPORT_TIMEOUT_SECONDS", ge=60)
     max_jobs_per_poll: int = Field(default=25, alias="MAX_JOBS_PER_POLL", ge=1, le=1000)
+    # Import jobs running at once per scope (Pinpoint's account, a Customer Profiles domain).
+    max_concurrent_imports: int = Field(default=10, alias="MAX_CONCURRENT_IMPORTS", ge=1, le=100)
     # Amazon Connect's Customer Profiles domain; unset or empty: the connect target is off.
     connect_domain: DomainName | None = Field(default=None, alias="CUSTOMER_PROFILES_DOMAIN_NAME")
     # The profile field a row's Id goes to (the upload's UniqueKey).

@@ -50,6 +50,14 @@ class TargetBusyError(Exception):
     """The target could not be asked this time (throttled, unavailable): ask again later."""
 
 
+class TargetFullError(TargetBusyError):
+    """The target refuses a new job for capacity (Pinpoint's limit of concurrent import
+    jobs, Customer Profiles' throttling): the run waits for a slot instead of failing."""
+
+
+PINPOINT_SLOTS = "pinpoint"  # Pinpoint counts concurrent import jobs per account
+
+
 class JobView(Protocol):
     """A target's job as the logic reads it."""
 
@@ -97,9 +105,14 @@ class ImportTarget(Protocol):
         """The sink the checked rows are written through (columns the target adds)."""
         ...
 
+    def slot_scope(self, record: ImportRecord) -> str:
+        """What the target counts concurrent jobs over: runs of one scope share its slots."""
+        ...
+
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         """Start the run's job (on resume, the one already made if any); its id. Raises
-        ImportRefusedError when the target will not take it."""
+        ImportRefusedError when the target will not take it, TargetFullError when it has
+        no room for another job now."""
         ...
 
     def get(self, record: ImportRecord) -> JobView | None:
@@ -117,7 +130,8 @@ class ImportTarget(Protocol):
 
 class PinpointImports(Protocol):
     def create(self, application_id: str, spec: ImportJobSpec) -> str:
-        """The new job's id; raises ImportRefusedError when Pinpoint will not take it."""
+        """The new job's id; raises ImportRefusedError when Pinpoint will not take it,
+        TargetFullError when it runs as many import jobs as it allows."""
         ...
 
     def find(self, application_id: str, s3_url: str) -> str | None:
@@ -139,6 +153,9 @@ class PinpointImportTarget:
 
     def shaped(self, sink: Sink, record: ImportRecord) -> Sink:
         return sink
+
+    def slot_scope(self, record: ImportRecord) -> str:
+        return PINPOINT_SLOTS
 
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         job_id = self.pinpoint.find(record.application_id, record.import_file) if resumed else None
@@ -171,7 +188,8 @@ class ConnectUploads(Protocol):
         ...
 
     def create(self, domain: str, spec: UploadJobSpec) -> str:
-        """The new job's id; raises ImportRefusedError when Customer Profiles refuses it."""
+        """The new job's id; raises ImportRefusedError when Customer Profiles refuses it,
+        TargetFullError when it is throttled."""
         ...
 
     def upload(self, domain: str, job_id: str, import_file: str) -> None:
@@ -210,6 +228,10 @@ class ConnectImportTarget:
         if segment_name is None:
             return sink
         return MarkedSink(sink, SEGMENT_MARKER_FIELD, record.run_id)
+
+    def slot_scope(self, record: ImportRecord) -> str:
+        # Customer Profiles publishes no concurrency quota; the importer keeps one per domain.
+        return f"connect:{_domain(record)}"
 
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         domain = _domain(record)

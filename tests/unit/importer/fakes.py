@@ -18,6 +18,7 @@ from services.importer.logic import (
     ImportRefusedError,
     JobLookupError,
     ResultUnreadableError,
+    TargetFullError,
 )
 from services.importer.rows import Sink, Source
 
@@ -58,10 +59,13 @@ class FakePinpoint:
         self.unreadable = False  # GetImportJob fails (throttled past botocore's retries)
         self.crash_after_create = False
         self.refusal: str | None = None
+        self.full = False  # 429: as many import jobs running as Pinpoint allows
 
     def create(self, application_id: str, spec: ImportJobSpec) -> str:
         if self.refusal is not None:
             raise ImportRefusedError(self.refusal)
+        if self.full:
+            raise TargetFullError("TooManyRequestsException")
         job_id = f"{len(self.jobs) + 1:032x}"
         self.jobs[job_id] = ImportJobView(job_id, "CREATED")
         self.specs[job_id] = (application_id, spec)
@@ -138,10 +142,30 @@ class FakeLedger:
             result=RunStatus.FAILED,
         )
 
-    def begin_ending(self, run_id: str, outcome: Ending, result: RunStatus, now: datetime) -> bool:
+    def mark_waiting(self, run_id: str) -> bool:
+        return self._move(run_id, RunStatus.SUBMITTING, status=RunStatus.WAITING)
+
+    def take_waiting(self, run_id: str, now: datetime) -> bool:
+        return self._move(run_id, RunStatus.WAITING, status=RunStatus.SUBMITTING, claimed_at=now)
+
+    def reclaim(self, run_id: str, claimed_at: datetime, now: datetime) -> bool:
+        record = self.runs.get(run_id)
+        if record is None or record.claimed_at != claimed_at:
+            return False
+        return self._move(run_id, RunStatus.SUBMITTING, claimed_at=now)
+
+    def begin_ending(
+        self,
+        run_id: str,
+        outcome: Ending,
+        result: RunStatus,
+        now: datetime,
+        *,
+        current: RunStatus = RunStatus.RUNNING,
+    ) -> bool:
         moved = self._move(
             run_id,
-            RunStatus.RUNNING,
+            current,
             status=RunStatus.ENDING,
             outcome=outcome,
             result=result,
@@ -157,6 +181,28 @@ class FakeLedger:
         index = self.stale_index if self.stale_index is not None else self.runs
         found = [record for record in index.values() if record.status is status]
         return sorted(found, key=lambda record: record.deadline)[:limit]
+
+
+class FakeSlots:
+    """The conditional set of holders per scope, as DynamoImportSlots keeps it."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, set[str]] = {}
+        self.most_held: dict[str, int] = {}  # the most holders a scope ever had at once
+
+    def take(self, scope: str, run_id: str, most: int) -> bool:
+        holders = self.held.setdefault(scope, set())
+        if run_id not in holders and len(holders) >= most:
+            return False
+        holders.add(run_id)
+        self.most_held[scope] = max(self.most_held.get(scope, 0), len(holders))
+        return True
+
+    def release(self, scope: str, run_id: str) -> None:
+        self.held.get(scope, set()).discard(run_id)
+
+    def holders(self, scope: str) -> frozenset[str]:
+        return frozenset(self.held.get(scope, set()))
 
 
 class Published(list[Event]):
