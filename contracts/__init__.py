@@ -72,6 +72,8 @@ from contracts.segmentation import (
     EngagementTarget,
     FailedImport,
     FailedQuery,
+    ImportCheck,
+    ImportCheckDue,
     ImportCounts,
     ImportOutcome,
     QueryFailureState,
@@ -106,6 +108,7 @@ PROJECT_EVENTS: tuple[type[Event], ...] = (
     EndpointImportStarted,
     EndpointImportCompleted,
     EndpointImportFailed,
+    ImportCheckDue,
 )
 # The AWS events pinpoint-lake consumes.
 AWS_EVENTS: tuple[type[AwsEvent], ...] = (
@@ -155,6 +158,8 @@ __all__ = [
     "FailedImport",
     "FailedQuery",
     "FrozenModel",
+    "ImportCheck",
+    "ImportCheckDue",
     "ImportCounts",
     "ImportOutcome",
     "InvalidEventError",

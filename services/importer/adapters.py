@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from contracts import (
     EndpointImportCompleted,
     EndpointImportFailed,
+    ImportCheckDue,
     ImportCounts,
     RowRejection,
     SegmentQuerySucceeded,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from mypy_boto3_pinpoint import PinpointClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+    from mypy_boto3_sqs import SQSClient
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (except the last)
 # Answers that mean the result file cannot be read however often we try.
@@ -441,7 +443,17 @@ class DynamoImportLedger:
             run_id,
             RunStatus.SUBMITTING,
             RunStatus.RUNNING,
-            {"import_job_id": {"S": import_job_id}},
+            # How many times the job was read by a follow-up (see mark_checked).
+            {"import_job_id": {"S": import_job_id}, "checks": {"N": "0"}},
+        )
+
+    def mark_checked(self, run_id: str, check: int) -> bool:
+        return self._ledger.move(
+            run_id,
+            RunStatus.RUNNING,
+            RunStatus.RUNNING,
+            {"checks": {"N": str(check)}},
+            expect={"checks": {"N": str(check - 1)}},
         )
 
     def mark_waiting(self, run_id: str) -> bool:
@@ -494,6 +506,37 @@ class DynamoImportLedger:
 
     def open_runs(self, status: RunStatus, limit: int) -> list[ImportRecord]:
         return [_record(item) for item in self._ledger.in_status(status, limit=limit)]
+
+
+class SqsFollowUps:
+    """Follow-ups go to the importer's own queue, in the envelope EventBridge would deliver
+    (the batch loop reads them like every other event), delayed with DelaySeconds. Only the
+    importer's role may send to that queue; the queue's policy admits only its rules."""
+
+    def __init__(self, client: Callable[[], SQSClient], queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, due: ImportCheckDue, *, delay_seconds: int, trace_header: str | None) -> None:
+        envelope = {
+            "version": "0",
+            "id": due.event_id,
+            "detail-type": due.DETAIL_TYPE,
+            "source": due.SOURCE,
+            "time": due.metadata.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "resources": [],
+            "detail": json.loads(due.detail_json()),
+        }
+        arguments: dict[str, Any] = {
+            "QueueUrl": self._queue_url,
+            "MessageBody": json.dumps(envelope),
+            "DelaySeconds": delay_seconds,
+        }
+        if trace_header:
+            arguments["MessageSystemAttributes"] = {
+                "AWSTraceHeader": {"StringValue": trace_header, "DataType": "String"}
+            }
+        self._client().send_message(**arguments)
 
 
 class DynamoImportSlots:

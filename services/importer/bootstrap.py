@@ -16,9 +16,11 @@ from services.importer.adapters import (
     PinpointImportJobs,
     RunnerLedger,
     S3ResultFiles,
+    SqsFollowUps,
 )
 from services.importer.logic import (
     ConnectUploads,
+    FollowUps,
     ImportLedger,
     ImportPlacement,
     ImportSlots,
@@ -47,6 +49,7 @@ def bootstrap(
     connect: ConnectUploads | None = None,
     produced: ProducedResults | None = None,
     slots: ImportSlots | None = None,
+    follow_ups: FollowUps | None = None,
 ) -> Importer:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
@@ -67,6 +70,7 @@ def bootstrap(
             produced=_runner_ledger(settings, aws) if produced is None else produced,
             # Slots live in the run table, beside the runs that hold them.
             slots=given(slots, lambda: DynamoImportSlots(aws.dynamodb, settings.runs_table)),
+            follow_ups=_follow_ups(settings, aws) if follow_ups is None else follow_ups,
         ),
         placement=ImportPlacement(
             results_bucket=settings.results_bucket,
@@ -87,3 +91,10 @@ def _runner_ledger(settings: Settings, aws: AwsClients) -> ProducedResults | Non
     if settings.query_runs_table is None:
         return None
     return RunnerLedger(aws.dynamodb, settings.query_runs_table)
+
+
+def _follow_ups(settings: Settings, aws: AwsClients) -> FollowUps | None:
+    """Follow-ups to the importer's own queue, when the stack names it (the template does)."""
+    if settings.follow_up_queue_url is None:
+        return None
+    return SqsFollowUps(aws.sqs, settings.follow_up_queue_url)

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from contracts import ParsedEvent, ScheduledEvent, SegmentQuerySucceeded
+from contracts import ImportCheckDue, ParsedEvent, ScheduledEvent, SegmentQuerySucceeded
 from services.common.function import LambdaFunction, Routes, route
 from services.common.observability import logger, metrics
 from services.importer.bootstrap import Importer, bootstrap
-from services.importer.logic import import_result, poll_imports, refusal
+from services.importer.logic import follow_run, import_result, poll_imports, refusal
 
 
 def on_result(importer: Importer, parsed: ParsedEvent[SegmentQuerySucceeded]) -> None:
@@ -40,7 +40,24 @@ def on_schedule(importer: Importer, parsed: ParsedEvent[ScheduledEvent]) -> None
         metrics.add_metric(name="ImportsEnded", unit=MetricUnit.Count, value=len(report.ended))
     if report.unreadable:
         logger.warning("import jobs not readable this time", extra={"runs": report.unreadable})
+    if report.not_started:
+        logger.warning("runs not started this time", extra={"errors": report.not_started})
 
 
-ROUTES = Routes(route(SegmentQuerySucceeded, on_result), route(ScheduledEvent, on_schedule))
+def on_check(importer: Importer, parsed: ParsedEvent[ImportCheckDue]) -> None:
+    # The importer's own follow-up of one running job (sent to its queue with a delay).
+    report = follow_run(parsed.detail, datetime.now(UTC), importer.ports, importer.placement)
+    if report.ended:
+        logger.info(
+            "import ended",
+            extra={"ended": {run: result.value for run, result in report.ended.items()}},
+        )
+        metrics.add_metric(name="ImportsEnded", unit=MetricUnit.Count, value=len(report.ended))
+
+
+ROUTES = Routes(
+    route(SegmentQuerySucceeded, on_result),
+    route(ScheduledEvent, on_schedule),
+    route(ImportCheckDue, on_check),
+)
 lambda_handler = LambdaFunction(bootstrap, ROUTES)

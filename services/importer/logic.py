@@ -2,9 +2,12 @@
 target, and follow that job to its end.
 
 A SegmentQuerySucceeded starts the work; neither Pinpoint (import jobs) nor Customer
-Profiles (upload jobs) emits an event when a job ends, so a scheduled rule polls the
-running ones (`poll_imports`). What differs between the targets is behind the import-target
-port (`services.importer.targets`), chosen per run by its `target`.
+Profiles (upload jobs) emits an event when a job ends, so the importer follows each job
+itself: when it starts, the importer sends its own queue an ImportCheckDue delayed by a
+few seconds, reads the job when it arrives and, until the job ends, sends the next with a
+longer delay (`follow_run`, `check_delay`). A scheduled rule polls every running job once
+a minute as the safety net (`poll_imports`). What differs between the targets is behind
+the import-target port (`services.importer.targets`), chosen per run by its `target`.
 
 The ledger (one item per run) makes every step happen once:
 
@@ -56,6 +59,8 @@ from contracts import (
     EndpointImportStarted,
     EngagementTarget,
     FailedImport,
+    ImportCheck,
+    ImportCheckDue,
     ImportCounts,
     ImportOutcome,
     RowRejection,
@@ -85,6 +90,7 @@ __all__ = [
     "PinpointImports",
     "TargetBusyError",
     "TargetFullError",
+    "follow_run",
     "import_result",
     "poll_imports",
 ]
@@ -95,6 +101,14 @@ CLAIM_LEASE = timedelta(minutes=15)
 MAX_IMPORT_BYTES = PINPOINT_IMPORTS.limits.max_file_bytes
 MAX_FAILURE_SAMPLE = 20
 MAX_FAILURE_LENGTH = 1024
+# A run's job is read FIRST_CHECK_SECONDS after its start, then every FIRST_CHECK_SECONDS
+# for CHECKS_PER_STEP readings, the interval doubling every CHECKS_PER_STEP readings up to
+# LONGEST_CHECK_SECONDS, for FOLLOW_UP_CHECKS readings in all (about eight minutes); then
+# the minute poll alone follows it.
+FIRST_CHECK_SECONDS = 2
+CHECKS_PER_STEP = 8
+LONGEST_CHECK_SECONDS = 60
+FOLLOW_UP_CHECKS = 40
 
 Ending = EndpointImportCompleted | EndpointImportFailed
 
@@ -181,6 +195,11 @@ class ImportLedger(Protocol):
         """SUBMITTING -> FAILED with the outcome; False if the run was not SUBMITTING."""
         ...
 
+    def mark_checked(self, run_id: str, check: int) -> bool:
+        """Record the `check`-th reading of a RUNNING run's job; False if the run is not
+        RUNNING or its last reading was not the one before (a duplicate message)."""
+        ...
+
     def mark_waiting(self, run_id: str) -> bool:
         """SUBMITTING -> WAITING; False if the run was not SUBMITTING."""
         ...
@@ -230,6 +249,12 @@ class ImportSlots(Protocol):
     def holders(self, scope: str) -> frozenset[str]: ...
 
 
+class FollowUps(Protocol):
+    def send(self, due: ImportCheckDue, *, delay_seconds: int, trace_header: str | None) -> None:
+        """Deliver `due` to the importer's own queue `delay_seconds` from now."""
+        ...
+
+
 class ProducedResults(Protocol):
     def produced(self, run_id: str, query_execution_id: str) -> bool:
         """Whether the runner ended `run_id` with that execution as SUCCEEDED."""
@@ -248,6 +273,7 @@ class Ports:
     # The runner's ledger, asked whether it produced a result (None: not asked).
     produced: ProducedResults | None = None
     slots: ImportSlots | None = None  # None: no cap of the importer's own
+    follow_ups: FollowUps | None = None  # None: only the minute poll follows jobs
 
 
 @dataclass(frozen=True)
@@ -475,7 +501,8 @@ def _start(
         _release(ports, scope, record.run_id)
         return Step.ENDED
     ports.publish([_started(record, job_id)], trace_header=record.trace_header)
-    ports.ledger.mark_running(record.run_id, job_id)
+    if ports.ledger.mark_running(record.run_id, job_id):
+        _check_later(record, 1, ports, now)
     return Step.RESUMED if resumed else Step.STARTED
 
 
@@ -528,6 +555,8 @@ class PollReport:
     unreadable: list[str] = field(default_factory=list)  # GetImportJob failed this time
     started: list[str] = field(default_factory=list)  # waiting runs that got a slot
     queued: list[str] = field(default_factory=list)  # runs still waiting for a slot
+    # Runs a poll could not start this time (run id -> the error's type); tried again later.
+    not_started: dict[str, str] = field(default_factory=dict)
 
 
 def poll_imports(now: datetime, ports: Ports, placement: ImportPlacement) -> PollReport:
@@ -629,8 +658,79 @@ def _resume_stopped(
     target = import_target(record.cause, ports, placement)
     if isinstance(target, str) or not ports.ledger.reclaim(record.run_id, record.claimed_at, now):
         return
-    if _start(record, ports, target, placement, now, resumed=True) is not Step.WAITING:
+    step = _start_in_poll(record, ports, target, placement, now, report=report)
+    if step not in {Step.WAITING, None}:
         report.started.append(record.run_id)
+
+
+def _start_in_poll(
+    record: ImportRecord,
+    ports: Ports,
+    target: ImportTarget,
+    placement: ImportPlacement,
+    now: datetime,
+    *,
+    report: PollReport,
+) -> Step | None:
+    """`_start` for a run the poll (or another run's delivery) holds: one run's failure
+    (the target erring past the client's retries) must not fail the message that carries
+    every other run's follow-up. The run stays claimed and a later poll resumes it once its
+    claim lease is over (the job, if it was made, is found then)."""
+    try:
+        return _start(record, ports, target, placement, now, resumed=True)
+    except Exception as error:  # noqa: BLE001 - reported, and retried by a later poll
+        report.not_started[record.run_id] = type(error).__name__
+        return None
+
+
+# ---------------------------------------------------------------------------- follow-ups
+
+
+def check_delay(check: int) -> int | None:
+    """Seconds from one reading of a run's job to the `check`-th; None once the follow-up
+    is over (the minute poll goes on)."""
+    if not 1 <= check <= FOLLOW_UP_CHECKS:
+        return None
+    interval: int = FIRST_CHECK_SECONDS * 2 ** ((check - 1) // CHECKS_PER_STEP)
+    return min(interval, LONGEST_CHECK_SECONDS)
+
+
+def _check_later(record: ImportRecord, check: int, ports: Ports, now: datetime) -> None:
+    delay = check_delay(check)
+    if ports.follow_ups is None or delay is None:
+        return
+    cause = record.cause.metadata.event_id
+    due = ImportCheckDue.new(
+        ImportCheck(run_id=record.run_id, check=check),
+        correlation_id=record.run_id,
+        causation_id=cause,
+        event_id=derived_event_id(cause, ImportCheckDue.DETAIL_TYPE, str(check)),
+        occurred_at=now,
+    )
+    ports.follow_ups.send(due, delay_seconds=delay, trace_header=record.trace_header)
+
+
+def follow_run(
+    due: ImportCheckDue, now: datetime, ports: Ports, placement: ImportPlacement
+) -> PollReport:
+    """Read one run's job when its check is due: end the run if the job ended (and start
+    waiting runs in the slot it frees), else ask to be reminded later. A duplicate or late
+    check, or one for a run that ended meanwhile, does nothing."""
+    report = PollReport()
+    run_id, check = due.data.run_id, due.data.check
+    if not ports.ledger.mark_checked(run_id, check):
+        return report
+    record = ports.ledger.get(run_id)
+    if record is None or record.status is not RunStatus.RUNNING:
+        return report
+    _follow_running(record, now, ports, placement, report)
+    if report.ended:
+        start_waiting(now, ports, placement, report)
+    elif not report.waiting and not report.unreadable:
+        return report  # another invocation is ending it
+    else:
+        _check_later(record, check + 1, ports, now)
+    return report
 
 
 # ---------------------------------------------------------------------------- waiting runs
@@ -657,11 +757,12 @@ def start_waiting(
         if scope in full or not ports.ledger.take_waiting(record.run_id, now):
             report.queued.append(record.run_id)
             continue  # full, or another poller is starting it
-        claimed = replace(record, status=RunStatus.SUBMITTING)
-        if _start(claimed, ports, target, placement, now, resumed=True) is Step.WAITING:
+        claimed = replace(record, status=RunStatus.SUBMITTING, claimed_at=now)
+        step = _start_in_poll(claimed, ports, target, placement, now, report=report)
+        if step is Step.WAITING:
             full.add(scope)
             report.queued.append(record.run_id)
-        else:
+        elif step is not None:
             report.started.append(record.run_id)
     return report
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from contracts import Event
+from contracts import Event, ImportCheckDue
 from services.common.run_ledger import RunStatus
 from services.common.targets.pinpoint.imports import ImportJobSpec, ImportJobView
 from services.importer.logic import (
@@ -97,6 +97,7 @@ class FakeLedger:
         self.runs: dict[str, ImportRecord] = {}
         self.crash_on: set[str] = set()  # method names that crash once, after their write
         self.stale_index: dict[str, ImportRecord] | None = None
+        self.checks: dict[str, int] = {}  # run id -> the follow-up readings recorded
 
     def _maybe_crash(self, name: str) -> None:
         if name in self.crash_on:
@@ -141,6 +142,15 @@ class FakeLedger:
             outcome=outcome,
             result=RunStatus.FAILED,
         )
+
+    def mark_checked(self, run_id: str, check: int) -> bool:
+        record = self.runs.get(run_id)
+        if record is None or record.status is not RunStatus.RUNNING:
+            return False
+        if self.checks.get(run_id, 0) != check - 1:
+            return False
+        self.checks[run_id] = check
+        return True
 
     def mark_waiting(self, run_id: str) -> bool:
         return self._move(run_id, RunStatus.SUBMITTING, status=RunStatus.WAITING)
@@ -203,6 +213,20 @@ class FakeSlots:
 
     def holders(self, scope: str) -> frozenset[str]:
         return frozenset(self.held.get(scope, set()))
+
+
+class FakeFollowUps:
+    """The follow-ups sent, with their delays, in order; `due()` hands them back."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[ImportCheckDue, int]] = []
+
+    def send(self, due: ImportCheckDue, *, delay_seconds: int, trace_header: str | None) -> None:
+        self.sent.append((due, delay_seconds))
+
+    def take(self) -> list[tuple[ImportCheckDue, int]]:
+        sent, self.sent = self.sent, []
+        return sent
 
 
 class Published(list[Event]):

@@ -1,4 +1,5 @@
-"""importer: runs wait for an import slot, start oldest first, and never start twice."""
+"""importer: runs wait for an import slot, start oldest first, and never start twice;
+started jobs are followed by the importer's own delayed checks."""
 
 from __future__ import annotations
 
@@ -20,16 +21,28 @@ from infra.local.athena.csv_format import csv_line
 from services.common.run_ledger import RunStatus
 from services.importer.logic import (
     CLAIM_LEASE,
+    FOLLOW_UP_CHECKS,
     ImportPlacement,
+    PollReport,
     Ports,
     Step,
+    check_delay,
+    follow_run,
     import_result,
     poll_imports,
     start_waiting,
 )
 from services.importer.targets import PINPOINT_SLOTS
 
-from .fakes import CrashError, FakeFiles, FakeLedger, FakePinpoint, FakeSlots, Published
+from .fakes import (
+    CrashError,
+    FakeFiles,
+    FakeFollowUps,
+    FakeLedger,
+    FakePinpoint,
+    FakeSlots,
+    Published,
+)
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 PLACEMENT = ImportPlacement(
@@ -206,7 +219,7 @@ def test_two_pollers_never_start_a_waiting_run_twice(world: World) -> None:
 
 
 @pytest.mark.parametrize("crash", ["take_waiting", "create"])
-def test_a_poller_that_dies_starting_a_waiting_run_is_finished_by_a_later_poll(
+def test_a_poller_that_fails_starting_a_waiting_run_is_finished_by_a_later_poll(
     world: World, crash: str
 ) -> None:
     for name in ("a", "b", "c"):
@@ -216,8 +229,9 @@ def test_a_poller_that_dies_starting_a_waiting_run_is_finished_by_a_later_poll(
         world.pinpoint.crash_after_create = True
     else:
         world.ports = replace(world.ports, slots=_DyingSlots(world.slots))
-    with pytest.raises(CrashError):
-        poll_imports(NOW + timedelta(minutes=1), world.ports, PLACEMENT)
+    # The poll carries on with the other runs and reports this one; the run is left claimed.
+    report = poll_imports(NOW + timedelta(minutes=1), world.ports, PLACEMENT)
+    assert report.not_started == {"c": "CrashError"}
     assert world.status("c") is RunStatus.SUBMITTING  # and its message is long gone
 
     world.ports = replace(world.ports, slots=world.slots)
@@ -272,3 +286,65 @@ class _NoRelease(_DyingSlots):
 
     def release(self, scope: str, run_id: str) -> None:
         return None
+
+
+# ---------------------------------------------------------------------------- follow-ups
+
+
+def test_the_follow_up_backs_off_from_seconds_and_ends_after_a_bounded_time() -> None:
+    delays = [check_delay(check) for check in range(1, FOLLOW_UP_CHECKS + 2)]
+    assert delays[:8] == [2] * 8  # seconds first
+    assert delays[8:10] == [4, 4]
+    steps = [d for d in delays if d is not None]
+    assert steps == sorted(steps)  # never sooner than the reading before
+    assert delays[-1] is None  # then only the minute poll follows the job
+    assert sum(steps) < 10 * 60
+
+
+def test_a_started_run_is_checked_soon_and_ended_by_its_check(world: World) -> None:
+    follow_ups = FakeFollowUps()
+    world.ports = replace(world.ports, follow_ups=follow_ups)
+    world.arrive("a")
+    ((due, delay),) = follow_ups.take()
+    assert (due.data.run_id, due.data.check, delay) == ("a", 1, 2)
+
+    # Still running: the check reads the job and asks for the next one.
+    assert follow_run(due, NOW, world.ports, PLACEMENT).waiting == ["a"]
+    ((second, delay),) = follow_ups.take()
+    assert (second.data.check, delay) == (2, 2)
+
+    world.finish("a")
+    report = follow_run(second, NOW, world.ports, PLACEMENT)
+    assert report.ended == {"a": RunStatus.COMPLETE}
+    assert follow_ups.take() == []  # the run ended: no more checks
+    assert len(world.endings("a")) == 1
+
+
+def test_a_duplicate_or_late_check_reads_nothing_and_sends_nothing(world: World) -> None:
+    follow_ups = FakeFollowUps()
+    world.ports = replace(world.ports, follow_ups=follow_ups)
+    world.arrive("a")
+    ((first, _),) = follow_ups.take()
+    follow_run(first, NOW, world.ports, PLACEMENT)
+    gets = len(world.pinpoint.gets)
+
+    # SQS delivers at least once: the same check again, and it arrives after the next one.
+    assert follow_run(first, NOW, world.ports, PLACEMENT) == PollReport()
+    assert follow_ups.take()[0][0].data.check == 2  # only the first delivery asked for it
+    assert len(world.pinpoint.gets) == gets
+
+
+def test_the_end_of_a_followed_run_starts_the_oldest_waiting_run(world: World) -> None:
+    follow_ups = FakeFollowUps()
+    world.ports = replace(world.ports, follow_ups=follow_ups)
+    for name in ("a", "b", "c"):
+        world.arrive(name)
+    checks = {due.data.run_id: due for due, _ in follow_ups.take()}
+    assert set(checks) == {"a", "b"}  # c waits: no job to check
+
+    world.finish("a")
+    report = follow_run(checks["a"], NOW, world.ports, PLACEMENT)
+    assert report.started == ["c"]
+    assert world.status("c") is RunStatus.RUNNING
+    ((due, _),) = follow_ups.take()
+    assert (due.data.run_id, due.data.check) == ("c", 1)
