@@ -19,6 +19,7 @@ BENCHMARKS = (
     "validator",
     "cold_start",
     "end_to_end",
+    "import_slots",
 )
 
 

@@ -53,6 +53,9 @@ IDLE_STEP_SECONDS = 60.0
 # A handler feeding its own queue would keep one drain going forever; a round stops here
 # and run_until_idle's round limit reports it.
 MAX_MESSAGES_PER_DRAIN = 1000
+# An advance stops at every moment on its way (a firing, a message, a job's stage); this
+# many means a moment that never passes.
+MAX_MOMENTS_PER_ADVANCE = 100_000
 
 
 class Hook(Protocol):
@@ -61,6 +64,13 @@ class Hook(Protocol):
     def tick(self) -> object: ...
 
     def busy(self) -> bool: ...
+
+
+def _hook_moment(hook: Hook) -> float | None:
+    """When an emulator's work next moves, if it says (`next_moment()`, virtual time)."""
+    next_moment = getattr(hook, "next_moment", None)
+    moment = next_moment() if callable(next_moment) else None
+    return moment.timestamp() if isinstance(moment, datetime) else None
 
 
 class Tracing(Protocol):
@@ -583,13 +593,23 @@ class LocalRuntime:
         return max(now, min(moments)) if moments else None
 
     def next_moment(self) -> float | None:
-        """The next time anything is due: a scheduled job or a queue's moment."""
+        """The next time anything is due: a scheduled job, a queue's or an emulator's moment."""
         due = self.next_due()
         moments = [due.timestamp()] if due is not None else []
+        waited = self.next_waited_moment()
+        if waited is not None:
+            moments.append(waited)
+        return min(moments) if moments else None
+
+    def next_waited_moment(self) -> float | None:
+        """The next moment the system waits for besides schedules: a queue's (a message
+        becoming visible, a batching window closing) or an emulator's (a job's next stage)."""
+        now = self.clock.now().timestamp()
+        moments = [moment for hook in self.hooks if (moment := _hook_moment(hook)) is not None]
         queue_moment = self.next_queue_moment()
         if queue_moment is not None:
             moments.append(queue_moment)
-        return min(moments) if moments else None
+        return max(now, min(moments)) if moments else None
 
     def fire_due_jobs(self) -> int:
         now, fired = self.clock.now(), 0
@@ -651,11 +671,19 @@ class LocalRuntime:
     def advance_to(self, target_timestamp: float, *, max_rounds: int = 100) -> None:
         """Move the clock to each moment up to `target_timestamp` (schedules firing, queued
         messages becoming visible, batching windows closing) and let the system react."""
-        while (moment := self.next_moment()) is not None and moment <= target_timestamp:
+        for _ in range(MAX_MOMENTS_PER_ADVANCE):
+            moment = self.next_moment()
+            if moment is None or moment > target_timestamp:
+                break
             self.clock.advance_to(datetime.fromtimestamp(moment, UTC))
             self.fire_due_jobs()
             self.tick_hooks()
             self._pump(max_rounds)
+        else:
+            raise NotSettledError(
+                f"{MAX_MOMENTS_PER_ADVANCE} moments before {target_timestamp}: something "
+                "keeps asking for the clock without moving on"
+            )
         self.clock.advance(max(0.0, target_timestamp - self.clock.now().timestamp()))
         self.tick_hooks()
         if self.queue_clock is not None:
@@ -682,9 +710,10 @@ class LocalRuntime:
             queue_moment = self.next_queue_moment()
             if not self.busy_hooks() and queue_moment is None:
                 return rounds
-            if queue_moment is not None:
+            waited = self.next_waited_moment()
+            if waited is not None:
                 # advance_to fires the schedules due before it on the way, each at its time.
-                self.advance_to(queue_moment)
+                self.advance_to(waited)
                 continue
             due = self.next_due()
             now = self.clock.now().timestamp()
