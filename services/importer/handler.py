@@ -29,9 +29,10 @@ def on_result(importer: Importer, parsed: ParsedEvent[SegmentQuerySucceeded]) ->
 
 
 def on_schedule(importer: Importer, parsed: ParsedEvent[ScheduledEvent]) -> None:
-    # Schedules may be late or early: the envelope's time is when the rule fired.
-    now = parsed.envelope.time or datetime.now(UTC)
-    report = poll_imports(now, importer.ports, importer.placement)
+    # The runs' claims and deadlines were stamped with this function's clock, so the poll
+    # judges them by the same clock (not the envelope's time: a poll retried or delivered
+    # late reads the jobs now, and on the local cloud the envelope's time is virtual).
+    report = poll_imports(datetime.now(UTC), importer.ports, importer.placement)
     if report.ended:
         logger.info(
             "imports ended",

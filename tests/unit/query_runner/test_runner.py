@@ -290,3 +290,30 @@ def test_the_dynamodb_ledger_keeps_runs_and_finds_overdue_ones(dynamodb: Any) ->
     assert stored is not None
     assert stored.status is RunStatus.SUCCEEDED
     assert ledger.overdue(NOW + timedelta(days=1)) == []
+
+
+def test_a_query_that_ended_before_its_run_was_recorded_ends_the_run_when_it_is(
+    athena: FakeAthena, published: Published
+) -> None:
+    class FailingOnce(FakeLedger):
+        failed = False
+
+        def save_started(self, record: RunRecord) -> None:
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("ProvisionedThroughputExceededException")
+            super().save_started(record)
+
+    ports = Ports(athena=athena, ledger=FailingOnce(), publish=published)
+    event = validated()
+    with pytest.raises(RuntimeError):
+        start_run(event, ports, PLACEMENT, NOW)  # Athena started; the run not recorded
+    athena.finish("qid-1", "SUCCEEDED")
+    # Its state change comes before the redelivery (the queue's visibility timeout).
+    assert finish_run(state_change("qid-1", "SUCCEEDED"), ports) is None
+
+    assert start_run(event, ports, PLACEMENT, NOW) == "qid-1"
+    succeeded = [e for e in published if isinstance(e, SegmentQuerySucceeded)]
+    assert len(succeeded) == 1
+    assert len(athena.tokens) == 1
+    assert start_run(event, ports, PLACEMENT, NOW) is None  # ended: nothing more
