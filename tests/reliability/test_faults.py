@@ -639,8 +639,10 @@ class TestSegmentationPipeline:
         receives = max_receive_count(seg.cloud, "ImporterQueue")
         assert len(letter.reasons) == receives
         assert "InternalServerErrorException" in letter.reasons[0]
-        # Later deliveries find the run claimed by the first: the local pump retries at once,
-        # while on AWS the queue's visibility timeout (30 min) outlasts the claim's lease.
+        # Later deliveries find the run claimed by the first: they come back after the queue's
+        # visibility timeout (30 virtual minutes), but the importer measures its 15-minute
+        # claim lease with the wall clock, which stands still on the local cloud. (On AWS the
+        # lease runs out first and each redelivery tries CreateImportJob again.)
         assert all("ImportInProgressError" in reason for reason in letter.reasons[1:])
         assert seg.jobs_of("import-outage") == []
         assert seg.outcome("import-outage") is None
