@@ -20,6 +20,7 @@ BENCHMARKS = (
     "validator",
     "cold_start",
     "end_to_end",
+    "import_slots",
 )
 
 

@@ -73,6 +73,8 @@ from contracts.segmentation import (
     EngagementTarget,
     FailedImport,
     FailedQuery,
+    ImportCheck,
+    ImportCheckDue,
     ImportCounts,
     ImportOutcome,
     QueryFailureState,
@@ -107,6 +109,7 @@ PROJECT_EVENTS: tuple[type[Event], ...] = (
     EndpointImportStarted,
     EndpointImportCompleted,
     EndpointImportFailed,
+    ImportCheckDue,
 )
 # The AWS events pinpoint-lake consumes.
 AWS_EVENTS: tuple[type[AwsEvent], ...] = (
@@ -156,6 +159,8 @@ __all__ = [
     "FailedImport",
     "FailedQuery",
     "FrozenModel",
+    "ImportCheck",
+    "ImportCheckDue",
     "ImportCounts",
     "ImportOutcome",
     "InvalidEventError",

@@ -38,6 +38,8 @@ from contracts.segmentation import (
     EndpointImportStarted,
     FailedImport,
     FailedQuery,
+    ImportCheck,
+    ImportCheckDue,
     ImportCounts,
     ImportOutcome,
     QueryFailureState,
@@ -257,6 +259,10 @@ def project_examples() -> list[Event]:
                 counts=counts,
                 reason="the import job did not finish within 3600 seconds",
             ),
+        ),
+        ImportCheckDue(
+            metadata=_metadata(ImportCheckDue, 6),
+            data=ImportCheck(run_id=RUN_ID, check=3),
         ),
     ]
 

@@ -442,3 +442,31 @@ class EndpointImportFailed(Event):
     CONSUMERS: ClassVar[tuple[str, ...]] = ("notifier",)
 
     data: FailedImport
+
+
+MAX_IMPORT_CHECKS = 64
+
+
+class ImportCheck(FrozenModel):
+    run_id: RunId
+    check: int = Field(
+        ge=1,
+        le=MAX_IMPORT_CHECKS,
+        description="Which reading of the run's job this is (1: the first after its start).",
+    )
+
+
+class ImportCheckDue(Event):
+    """Sent by the importer to its own queue with a delay (SQS DelaySeconds), never to the
+    bus: the importer reads the run's job when it arrives, sooner than its minute poll."""
+
+    SOURCE: ClassVar[str] = "pinpoint-lake.importer"
+    DETAIL_TYPE: ClassVar[str] = "ImportCheckDue"
+    VERSION: ClassVar[str] = "1"
+    DESCRIPTION: ClassVar[str] = (
+        "Time to read a running import job again; the importer's delayed note to itself, "
+        "sent to its own queue, not to the bus."
+    )
+    CONSUMERS: ClassVar[tuple[str, ...]] = ("importer",)
+
+    data: ImportCheck

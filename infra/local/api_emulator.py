@@ -21,6 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar
 from urllib.parse import urlsplit
@@ -245,6 +246,15 @@ class ApiEmulator:
             self._advance()
             if self.recorder is not None:
                 self.recorder.flush_due()
+
+    def next_moment(self) -> datetime | None:
+        """When (virtual time) the emulator's own work next moves, if it knows: the runtime
+        stops the clock there, so a job ends at its time rather than at the next tick."""
+        with self._lock:
+            return self._next_moment()
+
+    def _next_moment(self) -> datetime | None:
+        return None
 
     def busy(self) -> bool:
         """True while work waits on the clock or CloudTrail records wait for their file."""

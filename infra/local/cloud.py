@@ -30,6 +30,7 @@ from infra.local.resources import Deployment, deploy
 from infra.local.runtime import Invocation, LocalRuntime
 from infra.local.scheduler import LocalScheduler, install_schedule_checks
 from infra.local.speedups import MotoSpeedups
+from infra.local.sqs_timing import SqsOnVirtualTime
 from infra.local.subscriptions import Subscription, subscribe
 from infra.local.template.naming import StackSettings
 from infra.local.template.stack import StackModel
@@ -206,6 +207,7 @@ class LocalCloud:
         self._scheduler: LocalScheduler | None = None
         self._uninstall_schedule_checks: Callable[[], None] | None = None
         self._speedups = MotoSpeedups()
+        self._sqs_timing = SqsOnVirtualTime(self.clock, region)
         self._clients: _Clients | None = None
 
     # -- context management
@@ -247,12 +249,14 @@ class LocalCloud:
         clients = self._clients = _Clients(region)
         self._xray = XRayCapture(region=region, account_id=account_id)
         self._xray.install()
+        self._sqs_timing.install()
         self._runtime = LocalRuntime(
             clock=self.clock,
             clients=clients,
             region=region,
             account_id=account_id,
             tracing=self._xray,
+            queue_clock=self._sqs_timing,
         )
         for emulator in self._emulators:
             self._runtime.add_hook(emulator)
@@ -327,6 +331,7 @@ class LocalCloud:
         if self._uninstall_schedule_checks is not None:
             self._uninstall_schedule_checks()
             self._uninstall_schedule_checks = None
+        self._sqs_timing.uninstall()
         self._speedups.uninstall()
         if self._mock is not None:
             self._mock.stop()

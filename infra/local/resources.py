@@ -664,6 +664,7 @@ def _event_source_mapping(ctx: _Context, logical_id: str, properties: JsonDict) 
             queue_url=f"https://sqs.{region}.amazonaws.com/{account}/{queue_name}",
             function_name=str(properties["FunctionName"]),
             batch_size=int(properties.get("BatchSize", 10)),
+            batching_window_seconds=float(properties.get("MaximumBatchingWindowInSeconds", 0)),
             report_batch_item_failures="ReportBatchItemFailures"
             in (properties.get("FunctionResponseTypes") or []),
             enabled=properties.get("Enabled", True) in (True, "true"),

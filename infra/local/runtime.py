@@ -6,6 +6,13 @@ the event Lambda would build, calls the handler with the function's environment,
 does what the Lambda poller does with the answer (delete what succeeded, let the rest be
 received again, so SQS redrive moves it to the DLQ after `maxReceiveCount`).
 
+With a queue clock (`infra.local.sqs_timing`, which the local cloud installs) SQS keeps
+time on the virtual clock: a failed message is received again only after its queue's
+VisibilityTimeout, a delayed one after its DelaySeconds, and a batch smaller than the
+mapping's BatchSize waits for its MaximumBatchingWindowInSeconds, as Lambda's poller
+waits. `advance` and `run_until_idle` move the clock to those moments as they do to a
+scheduled rule's. Without one, a failed message is visible again after each drain.
+
 Each runtime is its own set of execution environments. A service's handler is a
 `services.common.function.LambdaFunction`: the runtime asks it for `fresh()` once (a copy
 with nothing built, as a cold start) and reuses that copy, so the service builds its ports
@@ -28,7 +35,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -46,6 +53,9 @@ IDLE_STEP_SECONDS = 60.0
 # A handler feeding its own queue would keep one drain going forever; a round stops here
 # and run_until_idle's round limit reports it.
 MAX_MESSAGES_PER_DRAIN = 1000
+# An advance stops at every moment on its way (a firing, a message, a job's stage); this
+# many means a moment that never passes.
+MAX_MOMENTS_PER_ADVANCE = 100_000
 
 
 class Hook(Protocol):
@@ -54,6 +64,13 @@ class Hook(Protocol):
     def tick(self) -> object: ...
 
     def busy(self) -> bool: ...
+
+
+def _hook_moment(hook: Hook) -> float | None:
+    """When an emulator's work next moves, if it says (`next_moment()`, virtual time)."""
+    next_moment = getattr(hook, "next_moment", None)
+    moment = next_moment() if callable(next_moment) else None
+    return moment.timestamp() if isinstance(moment, datetime) else None
 
 
 class Tracing(Protocol):
@@ -80,6 +97,18 @@ class ReceiveFilter(Protocol):
     infra.local.delivery, which delivers every message twice, late and shuffled)."""
 
     def __call__(self, source: QueueSource, messages: list[JsonDict]) -> list[JsonDict]: ...
+
+
+class QueueClock(Protocol):
+    """What SQS knows of a queue's timing (infra.local.sqs_timing.SqsOnVirtualTime)."""
+
+    def visible(self, queue_url: str) -> tuple[int, float | None]:
+        """Messages receivable now, and since when (epoch seconds) the oldest of them is."""
+        ...
+
+    def next_visible(self, queue_url: str) -> float | None:
+        """When (epoch seconds) the next message in flight or delayed becomes visible."""
+        ...
 
 
 class NotSettledError(RuntimeError):
@@ -114,6 +143,7 @@ class QueueSource:
     batch_size: int = 10
     report_batch_item_failures: bool = False
     enabled: bool = True
+    batching_window_seconds: float = 0.0  # MaximumBatchingWindowInSeconds
 
 
 @dataclass(frozen=True)
@@ -322,8 +352,10 @@ class LocalRuntime:
         region: str,
         account_id: str,
         tracing: Tracing | None = None,
+        queue_clock: QueueClock | None = None,
     ) -> None:
         self.clock = clock
+        self.queue_clock = queue_clock
         self.region = region
         self.account_id = account_id
         self._clients = clients
@@ -464,16 +496,27 @@ class LocalRuntime:
     def pump_round(self) -> int:
         """Drain every enabled queue source once; return how many messages were handled.
 
-        A message that fails is made visible again only after its queue was drained, so one
-        round is one delivery attempt, and a message always failing reaches its DLQ (moto
-        redrives on receive) after maxReceiveCount rounds.
+        With a queue clock, a message that fails stays in flight for its queue's visibility
+        timeout (virtual time) and a batch smaller than BatchSize waits for the batching
+        window. Without one, a failed message is made visible again after its queue was
+        drained, so one round is one delivery attempt. Either way a message always failing
+        reaches its DLQ (moto redrives on receive) after maxReceiveCount deliveries.
         """
         return sum(self._drain(source) for source in self.sources if source.enabled)
+
+    def _ready(self, source: QueueSource) -> bool:
+        """Whether Lambda's poller would invoke now: a full batch, or the window is over."""
+        if self.queue_clock is None or source.batching_window_seconds <= 0:
+            return True
+        count, since = self.queue_clock.visible(source.queue_url)
+        if count == 0 or count >= source.batch_size or since is None:
+            return count > 0
+        return self.clock.now().timestamp() >= since + source.batching_window_seconds
 
     def _drain(self, source: QueueSource) -> int:
         sqs = self._clients.client("sqs")
         handled, to_retry = 0, []
-        while handled < MAX_MESSAGES_PER_DRAIN:
+        while handled < MAX_MESSAGES_PER_DRAIN and self._ready(source):
             messages = self._receive(sqs, source)
             if not messages:
                 break
@@ -482,6 +525,8 @@ class LocalRuntime:
                 messages = receive_filter(source, messages)
             if messages:
                 to_retry.extend(self._deliver_batch(sqs, source, messages))
+        if self.queue_clock is not None:
+            return handled  # failed messages come back after the visibility timeout
         for start in range(0, len(to_retry), 10):
             sqs.change_message_visibility_batch(
                 QueueUrl=source.queue_url,
@@ -556,6 +601,43 @@ class LocalRuntime:
         dues = [job.next_due for job in self.current_jobs() if job.next_due is not None]
         return min(dues) if dues else None
 
+    def next_queue_moment(self) -> float | None:
+        """When (epoch seconds) a queue source next has something to deliver that it cannot
+        deliver now: a message in flight or delayed, or a batch waiting for its window."""
+        if self.queue_clock is None:
+            return None
+        moments = []
+        for source in self.sources:
+            if not source.enabled:
+                continue
+            hidden = self.queue_clock.next_visible(source.queue_url)
+            if hidden is not None:
+                moments.append(hidden)
+            count, since = self.queue_clock.visible(source.queue_url)
+            if count and since is not None and not self._ready(source):
+                moments.append(since + source.batching_window_seconds)
+        now = self.clock.now().timestamp()
+        return max(now, min(moments)) if moments else None
+
+    def next_moment(self) -> float | None:
+        """The next time anything is due: a scheduled job, a queue's or an emulator's moment."""
+        due = self.next_due()
+        moments = [due.timestamp()] if due is not None else []
+        waited = self.next_waited_moment()
+        if waited is not None:
+            moments.append(waited)
+        return min(moments) if moments else None
+
+    def next_waited_moment(self) -> float | None:
+        """The next moment the system waits for besides schedules: a queue's (a message
+        becoming visible, a batching window closing) or an emulator's (a job's next stage)."""
+        now = self.clock.now().timestamp()
+        moments = [moment for hook in self.hooks if (moment := _hook_moment(hook)) is not None]
+        queue_moment = self.next_queue_moment()
+        if queue_moment is not None:
+            moments.append(queue_moment)
+        return max(now, min(moments)) if moments else None
+
     def fire_due_jobs(self) -> int:
         now, fired = self.clock.now(), 0
         for job in self.current_jobs():
@@ -618,29 +700,52 @@ class LocalRuntime:
         self.advance_to(self.clock.now().timestamp() + seconds, max_rounds=max_rounds)
 
     def advance_to(self, target_timestamp: float, *, max_rounds: int = 100) -> None:
-        while (due := self.next_due()) is not None and due.timestamp() <= target_timestamp:
-            self.clock.advance_to(due)
+        """Move the clock to each moment up to `target_timestamp` (schedules firing, queued
+        messages becoming visible, batching windows closing) and let the system react."""
+        for _ in range(MAX_MOMENTS_PER_ADVANCE):
+            moment = self.next_moment()
+            if moment is None or moment > target_timestamp:
+                break
+            self.clock.advance_to(datetime.fromtimestamp(moment, UTC))
             self.fire_due_jobs()
             self.tick_hooks()
-            for _ in range(max_rounds):
-                if not self.pump_round():
-                    break
+            self._pump(max_rounds)
+        else:
+            raise NotSettledError(
+                f"{MAX_MOMENTS_PER_ADVANCE} moments before {target_timestamp}: something "
+                "keeps asking for the clock without moving on"
+            )
         self.clock.advance(max(0.0, target_timestamp - self.clock.now().timestamp()))
         self.tick_hooks()
+        if self.queue_clock is not None:
+            self._pump(max_rounds)
+
+    def _pump(self, max_rounds: int) -> None:
+        for _ in range(max_rounds):
+            if not self.pump_round():
+                break
 
     def run_until_idle(self, *, max_rounds: int = 100) -> int:
         """Run handlers and emulators until nothing moves; return the rounds it took.
 
         Each round: emulators tick, then every queue is drained once. When a round handles
-        nothing and no emulator is busy, the system is idle. When an emulator is busy but
-        nothing is queued, time moves on to the next scheduled firing (or IDLE_STEP_SECONDS).
+        nothing, no emulator is busy and no queued message waits for its moment, the system
+        is idle. Otherwise time moves on to the next queue moment (a message becoming
+        visible, a batching window closing), firing the schedules due before it, or, when
+        only an emulator is busy, to the next scheduled firing (or IDLE_STEP_SECONDS).
         """
         for rounds in range(1, max_rounds + 1):
             self.tick_hooks()
             if self.pump_round():
                 continue
-            if not self.busy_hooks():
+            queue_moment = self.next_queue_moment()
+            if not self.busy_hooks() and queue_moment is None:
                 return rounds
+            waited = self.next_waited_moment()
+            if waited is not None:
+                # advance_to fires the schedules due before it on the way, each at its time.
+                self.advance_to(waited)
+                continue
             due = self.next_due()
             now = self.clock.now().timestamp()
             self.advance_to(due.timestamp() if due else now + IDLE_STEP_SECONDS)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_pinpoint import PinpointClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_xray import XRayClient
 
 # Standard retry mode backs off on throttling (Pinpoint's 429s carry no Retry-After).
@@ -85,6 +86,9 @@ class AwsClients:
 
     def sns(self) -> SNSClient:
         return self._client("sns")  # type: ignore[no-any-return]
+
+    def sqs(self) -> SQSClient:
+        return self._client("sqs")  # type: ignore[no-any-return]
 
     def xray(self) -> XRayClient:
         return self._client("xray")  # type: ignore[no-any-return]

@@ -33,6 +33,7 @@ class RunStatus(StrEnum):
 
     # Open
     SUBMITTING = "SUBMITTING"  # importer: claimed, its import job being created
+    WAITING = "WAITING"  # importer: checked and written, waiting for a free import slot
     RUNNING = "RUNNING"
     ENDING = "ENDING"  # importer: the ending decided and stored, not yet published
     # Ended
@@ -55,7 +56,7 @@ class RunStatus(StrEnum):
         return cls[outcome.name]
 
 
-_OPEN = frozenset({RunStatus.SUBMITTING, RunStatus.RUNNING, RunStatus.ENDING})
+_OPEN = frozenset({RunStatus.SUBMITTING, RunStatus.WAITING, RunStatus.RUNNING, RunStatus.ENDING})
 
 
 class Publish(Protocol):
@@ -120,9 +121,11 @@ class DynamoRunLedger:
         current: RunStatus,
         target: RunStatus,
         attributes: Mapping[str, AttributeValueTypeDef] | None = None,
+        *,
+        expect: Mapping[str, AttributeValueTypeDef] | None = None,
     ) -> bool:
         """`current` -> `target`, setting `attributes` too; False if the run was not in
-        `current` (another delivery moved it first)."""
+        `current` (another delivery moved it first) or an attribute of `expect` differs."""
         names = {"#status": "status"}
         values: dict[str, AttributeValueTypeDef] = {
             ":target": {"S": target.value},
@@ -133,12 +136,17 @@ class DynamoRunLedger:
             names[f"#a{n}"] = name
             values[f":a{n}"] = value
             assignments.append(f"#a{n} = :a{n}")
+        conditions = ["#status = :current"]
+        for n, (name, value) in enumerate(sorted((expect or {}).items())):
+            names[f"#e{n}"] = name
+            values[f":e{n}"] = value
+            conditions.append(f"#e{n} = :e{n}")
         try:
             self._client().update_item(
                 TableName=self._table,
                 Key={"run_id": {"S": run_id}},
                 UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression="#status = :current",
+                ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )

@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from contracts import (
     EndpointImportCompleted,
     EndpointImportFailed,
+    ImportCheckDue,
     ImportCounts,
     RowRejection,
     SegmentQuerySucceeded,
@@ -39,6 +40,7 @@ from services.importer.logic import (
     JobLookupError,
     ResultUnreadableError,
     TargetBusyError,
+    TargetFullError,
 )
 from services.importer.rows import Sink, Source
 from services.importer.sync import SyncPlan, SyncState
@@ -49,6 +51,7 @@ if TYPE_CHECKING:
     from mypy_boto3_pinpoint import PinpointClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef
+    from mypy_boto3_sqs import SQSClient
 
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB (except the last)
 # Answers that mean the result file cannot be read however often we try.
@@ -71,7 +74,11 @@ _FIND_PAGES = 10  # GetImportJobs pages searched for a run's job (newest first)
 _PROFILES_REFUSED_CODES = frozenset(
     {"BadRequestException", "AccessDeniedException", "ResourceNotFoundException"}
 )
-_PROFILES_BUSY_CODES = frozenset({"ThrottlingException", "InternalServerException"})
+_PROFILES_BUSY_CODES = frozenset({"InternalServerException"})
+# Pinpoint answers CreateImportJob with 429 when it runs as many import jobs as it allows
+# (and botocore's retries did not outlast them); Customer Profiles throttles.
+_PINPOINT_FULL_CODES = frozenset({"TooManyRequestsException"})
+_PROFILES_FULL_CODES = frozenset({"ThrottlingException"})
 _UPLOAD_PAGES = 10  # ListUploadJobs pages (500 each, newest first) searched for a run's job
 UPLOAD_TIMEOUT_SECONDS = 600
 SSE_C_HEADERS = (
@@ -214,6 +221,8 @@ class PinpointImportJobs:
             if code in _REFUSED_CODES:
                 message = details.get("Message") or "no message"
                 raise ImportRefusedError(f"{code}: {message}"[:1024]) from None
+            if code in _PINPOINT_FULL_CODES:
+                raise TargetFullError(code) from None
             raise
         return response["ImportJobResponse"]["Id"]
 
@@ -316,6 +325,8 @@ class ConnectUploadJobs:
         except ClientError as error:
             details = error.response.get("Error", {})
             code = details.get("Code", "")
+            if code in _PROFILES_FULL_CODES:
+                raise TargetFullError(code) from None
             if code in _PROFILES_BUSY_CODES:
                 raise TargetBusyError(code) from None
             if code in _PROFILES_REFUSED_CODES:
@@ -433,7 +444,34 @@ class DynamoImportLedger:
             run_id,
             RunStatus.SUBMITTING,
             RunStatus.RUNNING,
-            {"import_job_id": {"S": import_job_id}},
+            # How many times the job was read by a follow-up (see mark_checked).
+            {"import_job_id": {"S": import_job_id}, "checks": {"N": "0"}},
+        )
+
+    def mark_checked(self, run_id: str, check: int) -> bool:
+        return self._ledger.move(
+            run_id,
+            RunStatus.RUNNING,
+            RunStatus.RUNNING,
+            {"checks": {"N": str(check)}},
+            expect={"checks": {"N": str(check - 1)}},
+        )
+
+    def mark_waiting(self, run_id: str) -> bool:
+        return self._ledger.move(run_id, RunStatus.SUBMITTING, RunStatus.WAITING)
+
+    def take_waiting(self, run_id: str, now: datetime) -> bool:
+        return self._ledger.move(
+            run_id, RunStatus.WAITING, RunStatus.SUBMITTING, {"claimed_at": {"S": stamp(now)}}
+        )
+
+    def reclaim(self, run_id: str, claimed_at: datetime, now: datetime) -> bool:
+        return self._ledger.move(
+            run_id,
+            RunStatus.SUBMITTING,
+            RunStatus.SUBMITTING,
+            {"claimed_at": {"S": stamp(now)}},
+            expect={"claimed_at": {"S": stamp(claimed_at)}},
         )
 
     def mark_refused(self, run_id: str, outcome: Ending) -> bool:
@@ -444,10 +482,18 @@ class DynamoImportLedger:
             {"outcome": {"S": _outcome_json(outcome)}, "result": {"S": RunStatus.FAILED.value}},
         )
 
-    def begin_ending(self, run_id: str, outcome: Ending, result: RunStatus, now: datetime) -> bool:
+    def begin_ending(
+        self,
+        run_id: str,
+        outcome: Ending,
+        result: RunStatus,
+        now: datetime,
+        *,
+        current: RunStatus = RunStatus.RUNNING,
+    ) -> bool:
         return self._ledger.move(
             run_id,
-            RunStatus.RUNNING,
+            current,
             RunStatus.ENDING,
             {
                 "outcome": {"S": _outcome_json(outcome)},
@@ -465,6 +511,89 @@ class DynamoImportLedger:
 
 # Counts written since syncs exist (absent from older items).
 _SYNC_COUNTS = ("rows_in_result", "rows_sent", "rows_unchanged", "rows_cleared")
+
+
+class SqsFollowUps:
+    """Follow-ups go to the importer's own queue, in the envelope EventBridge would deliver
+    (the batch loop reads them like every other event), delayed with DelaySeconds. Only the
+    importer's role may send to that queue; the queue's policy admits only its rules."""
+
+    def __init__(self, client: Callable[[], SQSClient], queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, due: ImportCheckDue, *, delay_seconds: int, trace_header: str | None) -> None:
+        envelope = {
+            "version": "0",
+            "id": due.event_id,
+            "detail-type": due.DETAIL_TYPE,
+            "source": due.SOURCE,
+            "time": due.metadata.occurred_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "resources": [],
+            "detail": json.loads(due.detail_json()),
+        }
+        arguments: dict[str, Any] = {
+            "QueueUrl": self._queue_url,
+            "MessageBody": json.dumps(envelope),
+            "DelaySeconds": delay_seconds,
+        }
+        if trace_header:
+            arguments["MessageSystemAttributes"] = {
+                "AWSTraceHeader": {"StringValue": trace_header, "DataType": "String"}
+            }
+        self._client().send_message(**arguments)
+
+
+class DynamoImportSlots:
+    """Import slots as one item per scope in the run table (`run_id` = `slots#<scope>`,
+    outside the status index): the set of runs holding a slot, grown only under a
+    condition on its size, so two deliveries can never hold more than `most` between them.
+    Taking a slot a run holds already, or releasing one it does not hold, changes nothing."""
+
+    def __init__(self, client: Callable[[], DynamoDBClient], table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def _key(self, scope: str) -> dict[str, AttributeValueTypeDef]:
+        return {"run_id": {"S": f"slots#{scope}"}}
+
+    def take(self, scope: str, run_id: str, most: int) -> bool:
+        try:
+            self._client().update_item(
+                TableName=self._table,
+                Key=self._key(scope),
+                UpdateExpression="ADD holders :run",
+                ConditionExpression=(
+                    "attribute_not_exists(holders) OR contains(holders, :id) "
+                    "OR size(holders) < :most"
+                ),
+                ExpressionAttributeValues={
+                    ":run": {"SS": [run_id]},
+                    ":id": {"S": run_id},
+                    ":most": {"N": str(most)},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release(self, scope: str, run_id: str) -> None:
+        self._client().update_item(
+            TableName=self._table,
+            Key=self._key(scope),
+            UpdateExpression="DELETE holders :run",
+            ExpressionAttributeValues={":run": {"SS": [run_id]}},
+        )
+
+    def holders(self, scope: str) -> frozenset[str]:
+        item = (
+            self._client()
+            .get_item(TableName=self._table, Key=self._key(scope), ConsistentRead=True)
+            .get("Item")
+        )
+        return frozenset((item or {}).get("holders", {}).get("SS", []))
 
 
 def _outcome_json(outcome: Ending) -> str:

@@ -12,15 +12,19 @@ from services.common.run_ledger import Publish
 from services.importer.adapters import (
     ConnectUploadJobs,
     DynamoImportLedger,
+    DynamoImportSlots,
     DynamoSyncStates,
     PinpointImportJobs,
     RunnerLedger,
     S3ResultFiles,
+    SqsFollowUps,
 )
 from services.importer.logic import (
     ConnectUploads,
+    FollowUps,
     ImportLedger,
     ImportPlacement,
+    ImportSlots,
     PinpointImports,
     Ports,
     ProducedResults,
@@ -47,6 +51,8 @@ def bootstrap(
     connect: ConnectUploads | None = None,
     produced: ProducedResults | None = None,
     sync_states: SyncStates | None = None,
+    slots: ImportSlots | None = None,
+    follow_ups: FollowUps | None = None,
 ) -> Importer:
     settings = settings or Settings.from_environment()
     aws = aws or AwsClients()
@@ -68,12 +74,16 @@ def bootstrap(
             sync_states=given(
                 sync_states, lambda: DynamoSyncStates(aws.dynamodb, settings.runs_table)
             ),
+            # Slots live in the run table, beside the runs that hold them.
+            slots=given(slots, lambda: DynamoImportSlots(aws.dynamodb, settings.runs_table)),
+            follow_ups=_follow_ups(settings, aws) if follow_ups is None else follow_ups,
         ),
         placement=ImportPlacement(
             results_bucket=settings.results_bucket,
             role_arn=settings.import_role_arn,
             timeout=timedelta(seconds=settings.import_timeout_seconds),
             max_jobs_per_poll=settings.max_jobs_per_poll,
+            max_concurrent_imports=settings.max_concurrent_imports,
             connect_domain=settings.connect_domain,
             profile_key=settings.connect_profile_key,
             data_expiry_days=settings.connect_data_expiry_days,
@@ -87,3 +97,10 @@ def _runner_ledger(settings: Settings, aws: AwsClients) -> ProducedResults | Non
     if settings.query_runs_table is None:
         return None
     return RunnerLedger(aws.dynamodb, settings.query_runs_table)
+
+
+def _follow_ups(settings: Settings, aws: AwsClients) -> FollowUps | None:
+    """Follow-ups to the importer's own queue, when the stack names it (the template does)."""
+    if settings.follow_up_queue_url is None:
+        return None
+    return SqsFollowUps(aws.sqs, settings.follow_up_queue_url)

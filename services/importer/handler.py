@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from contracts import ParsedEvent, ScheduledEvent, SegmentQuerySucceeded
+from contracts import ImportCheckDue, ParsedEvent, ScheduledEvent, SegmentQuerySucceeded
 from services.common.function import LambdaFunction, Routes, route
 from services.common.observability import logger, metrics
 from services.importer.bootstrap import Importer, bootstrap
-from services.importer.logic import import_result, poll_imports, refusal
+from services.importer.logic import follow_run, import_result, poll_imports, refusal
 
 
 def on_result(importer: Importer, parsed: ParsedEvent[SegmentQuerySucceeded]) -> None:
@@ -29,9 +29,10 @@ def on_result(importer: Importer, parsed: ParsedEvent[SegmentQuerySucceeded]) ->
 
 
 def on_schedule(importer: Importer, parsed: ParsedEvent[ScheduledEvent]) -> None:
-    # Schedules may be late or early: the envelope's time is when the rule fired.
-    now = parsed.envelope.time or datetime.now(UTC)
-    report = poll_imports(now, importer.ports, importer.placement)
+    # The runs' claims and deadlines were stamped with this function's clock, so the poll
+    # judges them by the same clock (not the envelope's time: a poll retried or delivered
+    # late reads the jobs now, and on the local cloud the envelope's time is virtual).
+    report = poll_imports(datetime.now(UTC), importer.ports, importer.placement)
     if report.ended:
         logger.info(
             "imports ended",
@@ -40,7 +41,24 @@ def on_schedule(importer: Importer, parsed: ParsedEvent[ScheduledEvent]) -> None
         metrics.add_metric(name="ImportsEnded", unit=MetricUnit.Count, value=len(report.ended))
     if report.unreadable:
         logger.warning("import jobs not readable this time", extra={"runs": report.unreadable})
+    if report.not_started:
+        logger.warning("runs not started this time", extra={"errors": report.not_started})
 
 
-ROUTES = Routes(route(SegmentQuerySucceeded, on_result), route(ScheduledEvent, on_schedule))
+def on_check(importer: Importer, parsed: ParsedEvent[ImportCheckDue]) -> None:
+    # The importer's own follow-up of one running job (sent to its queue with a delay).
+    report = follow_run(parsed.detail, datetime.now(UTC), importer.ports, importer.placement)
+    if report.ended:
+        logger.info(
+            "import ended",
+            extra={"ended": {run: result.value for run, result in report.ended.items()}},
+        )
+        metrics.add_metric(name="ImportsEnded", unit=MetricUnit.Count, value=len(report.ended))
+
+
+ROUTES = Routes(
+    route(SegmentQuerySucceeded, on_result),
+    route(ScheduledEvent, on_schedule),
+    route(ImportCheckDue, on_check),
+)
 lambda_handler = LambdaFunction(bootstrap, ROUTES)

@@ -2,13 +2,19 @@
 target, and follow that job to its end.
 
 A SegmentQuerySucceeded starts the work; neither Pinpoint (import jobs) nor Customer
-Profiles (upload jobs) emits an event when a job ends, so a scheduled rule polls the
-running ones (`poll_imports`). What differs between the targets is behind the import-target
-port (`services.importer.targets`), chosen per run by its `target`.
+Profiles (upload jobs) emits an event when a job ends, so the importer follows each job
+itself: when it starts, the importer sends its own queue an ImportCheckDue delayed by a
+few seconds, reads the job when it arrives and, until the job ends, sends the next with a
+longer delay (`follow_run`, `check_delay`). A scheduled rule polls every running job once
+a minute as the safety net (`poll_imports`). What differs between the targets is behind
+the import-target port (`services.importer.targets`), chosen per run by its `target`.
 
 The ledger (one item per run) makes every step happen once:
 
     (none) --claim--> SUBMITTING --job created, Started published--> RUNNING
+    SUBMITTING --no import slot free / the target is full--> WAITING
+    WAITING --a slot frees (poll or another run's end), oldest first--> SUBMITTING
+    WAITING --the run's import timeout passes--> ENDING --> TIMED_OUT
     RUNNING --the poller decides the outcome--> ENDING --outcome published--> <ended>
     SUBMITTING --Pinpoint refuses the job--> FAILED
     (none) --dry run / nothing to import / unusable result--> <ended>
@@ -30,13 +36,21 @@ NOTHING_TO_IMPORT (the status a reader of the table sees).
 - A run with a `sync_key` writes only what differs from the key's last successful sync
   (`services.importer.sync`); the key's state moves to this run's snapshot when the poll
   sees the job succeed, before the ending is stored, so a crash in between re-sends.
+- Import slots: a target runs only so many jobs at once (Pinpoint: 10 per account; the
+  importer keeps the same number per Customer Profiles domain, which publishes none). A run
+  takes a slot (`ImportSlots`, a conditional set of holders) before its job is created and
+  gives it back when it ends; a run that finds none, or that the target refuses for
+  capacity, is recorded WAITING and its message acknowledged, so no message is
+  dead-lettered for capacity. Waiting runs start oldest first (earliest deadline) when the
+  poll or the end of another run finds a slot; the move WAITING -> SUBMITTING is
+  conditional, so of two pollers only one starts a run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
@@ -48,6 +62,8 @@ from contracts import (
     EndpointImportStarted,
     EngagementTarget,
     FailedImport,
+    ImportCheck,
+    ImportCheckDue,
     ImportCounts,
     ImportOutcome,
     RowRejection,
@@ -93,6 +109,7 @@ from services.importer.targets import (
     PinpointImportTarget,
     SegmentRef,
     TargetBusyError,
+    TargetFullError,
 )
 
 __all__ = [
@@ -100,6 +117,8 @@ __all__ = [
     "ImportTarget",
     "PinpointImports",
     "TargetBusyError",
+    "TargetFullError",
+    "follow_run",
     "import_result",
     "poll_imports",
 ]
@@ -110,6 +129,14 @@ CLAIM_LEASE = timedelta(minutes=15)
 MAX_IMPORT_BYTES = PINPOINT_IMPORTS.limits.max_file_bytes
 MAX_FAILURE_SAMPLE = 20
 MAX_FAILURE_LENGTH = 1024
+# A run's job is read FIRST_CHECK_SECONDS after its start, then every FIRST_CHECK_SECONDS
+# for CHECKS_PER_STEP readings, the interval doubling every CHECKS_PER_STEP readings up to
+# LONGEST_CHECK_SECONDS, for FOLLOW_UP_CHECKS readings in all (about eight minutes); then
+# the minute poll alone follows it.
+FIRST_CHECK_SECONDS = 2
+CHECKS_PER_STEP = 8
+LONGEST_CHECK_SECONDS = 60
+FOLLOW_UP_CHECKS = 40
 
 Ending = EndpointImportCompleted | EndpointImportFailed
 
@@ -119,6 +146,7 @@ class Step(StrEnum):
     the run stands)."""
 
     STARTED = "started"  # the import job was created
+    WAITING = "waiting"  # no import slot was free: the run waits for one
     RESUMED = "resumed"  # a delivery that stopped midway was finished
     ENDED = "ended"  # the run ended without a job (dry run, nothing to import, failed)
     DUPLICATE = "duplicate"
@@ -196,8 +224,35 @@ class ImportLedger(Protocol):
         """SUBMITTING -> FAILED with the outcome; False if the run was not SUBMITTING."""
         ...
 
-    def begin_ending(self, run_id: str, outcome: Ending, result: RunStatus, now: datetime) -> bool:
-        """RUNNING -> ENDING with the outcome; False if the run was not RUNNING."""
+    def mark_checked(self, run_id: str, check: int) -> bool:
+        """Record the `check`-th reading of a RUNNING run's job; False if the run is not
+        RUNNING or its last reading was not the one before (a duplicate message)."""
+        ...
+
+    def mark_waiting(self, run_id: str) -> bool:
+        """SUBMITTING -> WAITING; False if the run was not SUBMITTING."""
+        ...
+
+    def take_waiting(self, run_id: str, now: datetime) -> bool:
+        """WAITING -> SUBMITTING claimed at `now`; False if another took it first."""
+        ...
+
+    def reclaim(self, run_id: str, claimed_at: datetime, now: datetime) -> bool:
+        """A SUBMITTING run claimed at `claimed_at` is claimed again at `now`; False if it
+        moved or another delivery reclaimed it first."""
+        ...
+
+    def begin_ending(
+        self,
+        run_id: str,
+        outcome: Ending,
+        result: RunStatus,
+        now: datetime,
+        *,
+        current: RunStatus = RunStatus.RUNNING,
+    ) -> bool:
+        """`current` (RUNNING, or WAITING for a run that never got a slot) -> ENDING with the
+        outcome; False if the run was not in `current`."""
         ...
 
     def mark_ended(self, run_id: str, result: RunStatus) -> bool:
@@ -206,6 +261,26 @@ class ImportLedger(Protocol):
 
     def open_runs(self, status: RunStatus, limit: int) -> list[ImportRecord]:
         """Up to `limit` runs in `status`, earliest deadline first."""
+        ...
+
+
+class ImportSlots(Protocol):
+    """How many jobs of a scope run at once: a run holds a slot from before its job is
+    created until it ends. Both calls are idempotent per run."""
+
+    def take(self, scope: str, run_id: str, most: int) -> bool:
+        """Hold a slot of `scope` for `run_id` (True if it holds one already); False if
+        `most` runs hold one."""
+        ...
+
+    def release(self, scope: str, run_id: str) -> None: ...
+
+    def holders(self, scope: str) -> frozenset[str]: ...
+
+
+class FollowUps(Protocol):
+    def send(self, due: ImportCheckDue, *, delay_seconds: int, trace_header: str | None) -> None:
+        """Deliver `due` to the importer's own queue `delay_seconds` from now."""
         ...
 
 
@@ -228,6 +303,8 @@ class Ports:
     produced: ProducedResults | None = None
     # The last successful sync of each sync key (None: runs with a sync key fail).
     sync_states: SyncStates | None = None
+    slots: ImportSlots | None = None  # None: no cap of the importer's own
+    follow_ups: FollowUps | None = None  # None: only the minute poll follows jobs
 
 
 @dataclass(frozen=True)
@@ -236,6 +313,7 @@ class ImportPlacement:
     role_arn: str
     timeout: timedelta
     max_jobs_per_poll: int = 25
+    max_concurrent_imports: int = 10  # import slots per scope (Pinpoint: its own limit)
     connect_domain: str | None = None  # the stack's Customer Profiles domain (None: off)
     profile_key: str = DEFAULT_PROFILE_KEY  # the profile field a row's Id goes to
     data_expiry_days: int | None = None  # how long uploaded profiles live (None: 14 days)
@@ -309,7 +387,9 @@ def import_result(
         return Step.DUPLICATE if record is not None else _end_early(event, ports, now, refused)
     if record is not None:
         resumable = record.status is RunStatus.SUBMITTING
-        return _submit(record, ports, target, now, resumed=True) if resumable else Step.DUPLICATE
+        if not resumable:
+            return Step.DUPLICATE
+        return _submit(record, ports, target, placement, now, resumed=True)
     return _claim(event, ports, target, placement, now)
 
 
@@ -357,10 +437,10 @@ def _claim(
         sync=checked.sync,
     )
     if ports.ledger.claim(record):
-        return _submit(record, ports, target, now, resumed=False)
+        return _submit(record, ports, target, placement, now, resumed=False)
     existing = ports.ledger.get(run.run_id)  # another delivery claimed it first
     if existing is not None and existing.status is RunStatus.SUBMITTING:
-        return _submit(existing, ports, target, now, resumed=True)
+        return _submit(existing, ports, target, placement, now, resumed=True)
     return Step.DUPLICATE
 
 
@@ -557,23 +637,72 @@ def _shaping(event: SegmentQuerySucceeded, import_file: str) -> ImportRecord:
 
 
 def _submit(
-    record: ImportRecord, ports: Ports, target: ImportTarget, now: datetime, *, resumed: bool
+    record: ImportRecord,
+    ports: Ports,
+    target: ImportTarget,
+    placement: ImportPlacement,
+    now: datetime,
+    *,
+    resumed: bool,
 ) -> Step:
-    if resumed and now - record.claimed_at < CLAIM_LEASE:
-        raise ImportInProgressError(
-            f"run {record.run_id} is being submitted by another delivery; retry later"
-        )
+    """A delivery's part: a new claim, or one a stopped delivery left SUBMITTING."""
+    if resumed:
+        if now - record.claimed_at < CLAIM_LEASE:
+            raise ImportInProgressError(
+                f"run {record.run_id} is being submitted by another delivery; retry later"
+            )
+        if not ports.ledger.reclaim(record.run_id, record.claimed_at, now):
+            return Step.DUPLICATE  # a poller or another delivery took it over
+    elif ports.slots is not None and ports.ledger.open_runs(RunStatus.WAITING, 1):
+        # Runs are waiting for slots: this one queues behind them (oldest first).
+        _wait(record, ports)
+        start_waiting(now, ports, placement)
+        return Step.WAITING
+    return _start(record, ports, target, placement, now, resumed=resumed)
+
+
+def _start(
+    record: ImportRecord,
+    ports: Ports,
+    target: ImportTarget,
+    placement: ImportPlacement,
+    now: datetime,
+    *,
+    resumed: bool,
+) -> Step:
+    """Take a slot and create the job of a run this invocation holds SUBMITTING."""
+    scope = target.slot_scope(record)
+    most = placement.max_concurrent_imports
+    if ports.slots is not None and not ports.slots.take(scope, record.run_id, most):
+        return _wait(record, ports)
     try:
         job_id = target.submit(record, resumed=resumed)
+    except TargetFullError:
+        # Jobs this importer does not count (another stack, the console) fill the target.
+        _release(ports, scope, record.run_id)
+        return _wait(record, ports)
     except ImportRefusedError as error:
         reason = f"{target.vocabulary.target} refused the {target.job_label}: {error}"
         failed = _failed(record.cause, now, reason, record.counts)
         ports.publish([failed], trace_header=record.trace_header)
         ports.ledger.mark_refused(record.run_id, failed)
+        _release(ports, scope, record.run_id)
         return Step.ENDED
     ports.publish([_started(record, job_id)], trace_header=record.trace_header)
-    ports.ledger.mark_running(record.run_id, job_id)
+    if ports.ledger.mark_running(record.run_id, job_id):
+        _check_later(record, 1, ports, now)
     return Step.RESUMED if resumed else Step.STARTED
+
+
+def _wait(record: ImportRecord, ports: Ports) -> Step:
+    """Park a SUBMITTING run until a slot frees; its message is acknowledged."""
+    ports.ledger.mark_waiting(record.run_id)
+    return Step.WAITING
+
+
+def _release(ports: Ports, scope: str, run_id: str) -> None:
+    if ports.slots is not None:
+        ports.slots.release(scope, run_id)
 
 
 def _end_early(
@@ -620,41 +749,81 @@ class PollReport:
     ended: dict[str, RunStatus] = field(default_factory=dict)  # run id -> how it ended
     waiting: list[str] = field(default_factory=list)  # still running
     unreadable: list[str] = field(default_factory=list)  # GetImportJob failed this time
+    started: list[str] = field(default_factory=list)  # waiting runs that got a slot
+    queued: list[str] = field(default_factory=list)  # runs still waiting for a slot
+    # Runs a poll could not start this time (run id -> the error's type); tried again later.
+    not_started: dict[str, str] = field(default_factory=dict)
 
 
 def poll_imports(now: datetime, ports: Ports, placement: ImportPlacement) -> PollReport:
-    """Follow the running import jobs (at most `max_jobs_per_poll`) and end the finished."""
+    """Follow the running import jobs (at most `max_jobs_per_poll`), end the finished, and
+    start waiting runs in the slots that freed."""
     report = PollReport()
     limit = placement.max_jobs_per_poll
     for stale in ports.ledger.open_runs(RunStatus.ENDING, limit):
-        _finish_ending(stale.run_id, now, ports, report)
+        _finish_ending(stale.run_id, now, ports, placement, report)
     for record in ports.ledger.open_runs(RunStatus.RUNNING, limit):
-        if record.import_job_id is None:
-            continue  # cannot happen: RUNNING always carries the job id
-        target = import_target(record.cause, ports, placement)
-        if isinstance(target, str):
-            decided: tuple[Ending, RunStatus] | None = (
-                _failed_job(record, now, target),
-                RunStatus.FAILED,
-            )
-        else:
-            try:
-                decided = _follow(record, target, now, placement)
-            except TargetBusyError:
-                report.unreadable.append(record.run_id)
-                continue
-        if decided is None:
-            report.waiting.append(record.run_id)
-            continue
-        ending, result = decided
-        if record.sync is not None and ports.sync_states is not None:
-            _save_sync(record, ending, result, ports.sync_states)
-        if not ports.ledger.begin_ending(record.run_id, ending, result, now):
-            continue  # another tick is ending it
-        ports.publish([ending], trace_header=record.trace_header)
-        ports.ledger.mark_ended(record.run_id, result)
-        report.ended[record.run_id] = result
+        _follow_running(record, now, ports, placement, report)
+    for stopped in ports.ledger.open_runs(RunStatus.SUBMITTING, limit):
+        _resume_stopped(stopped, now, ports, placement, report)
+    start_waiting(now, ports, placement, report)
     return report
+
+
+def _follow_running(
+    record: ImportRecord,
+    now: datetime,
+    ports: Ports,
+    placement: ImportPlacement,
+    report: PollReport,
+) -> None:
+    """Read one running run's job and end the run if the job ended."""
+    if record.import_job_id is None:
+        return  # cannot happen: RUNNING always carries the job id
+    target = import_target(record.cause, ports, placement)
+    if isinstance(target, str):
+        decided: tuple[Ending, RunStatus] | None = (
+            _failed_job(record, now, target),
+            RunStatus.FAILED,
+        )
+    else:
+        try:
+            decided = _follow(record, target, now, placement)
+        except TargetBusyError:
+            report.unreadable.append(record.run_id)
+            return
+    if decided is None:
+        report.waiting.append(record.run_id)
+        return
+    ending, result = decided
+    _end(record, ending, result, now=now, ports=ports, placement=placement, report=report)
+
+
+def _end(
+    record: ImportRecord,
+    ending: Ending,
+    result: RunStatus,
+    *,
+    now: datetime,
+    ports: Ports,
+    placement: ImportPlacement,
+    report: PollReport,
+) -> None:
+    """Store the ending, publish it, mark the run ended and give its slot back."""
+    if record.sync is not None and ports.sync_states is not None:
+        _save_sync(record, ending, result, ports.sync_states)
+    if not ports.ledger.begin_ending(record.run_id, ending, result, now, current=record.status):
+        return  # another tick is ending it
+    ports.publish([ending], trace_header=record.trace_header)
+    if ports.ledger.mark_ended(record.run_id, result):
+        report.ended[record.run_id] = result
+    _release_slot_of(record, ports, placement)
+
+
+def _release_slot_of(record: ImportRecord, ports: Ports, placement: ImportPlacement) -> None:
+    target = import_target(record.cause, ports, placement)
+    if not isinstance(target, str):
+        _release(ports, target.slot_scope(record), record.run_id)
 
 
 def _save_sync(record: ImportRecord, ending: Ending, result: RunStatus, states: SyncStates) -> None:
@@ -683,7 +852,9 @@ def _save_sync(record: ImportRecord, ending: Ending, result: RunStatus, states: 
     )
 
 
-def _finish_ending(run_id: str, now: datetime, ports: Ports, report: PollReport) -> None:
+def _finish_ending(
+    run_id: str, now: datetime, ports: Ports, placement: ImportPlacement, report: PollReport
+) -> None:
     """Publish an outcome a tick stored but may not have published (it stopped midway)."""
     record = ports.ledger.get(run_id)  # the index may lag: read the run itself
     if record is None or record.status is not RunStatus.ENDING or record.outcome is None:
@@ -694,6 +865,155 @@ def _finish_ending(run_id: str, now: datetime, ports: Ports, report: PollReport)
     result = record.result or RunStatus.FAILED
     if ports.ledger.mark_ended(run_id, result):
         report.ended[run_id] = result
+    _release_slot_of(record, ports, placement)
+
+
+def _resume_stopped(
+    record: ImportRecord,
+    now: datetime,
+    ports: Ports,
+    placement: ImportPlacement,
+    report: PollReport,
+) -> None:
+    """Finish a SUBMITTING run whose invocation stopped midway and whose message is gone
+    (it was acknowledged when the run went WAITING): the same resume a redelivery does."""
+    if now - record.claimed_at < CLAIM_LEASE:
+        return  # an invocation is submitting it right now
+    target = import_target(record.cause, ports, placement)
+    if isinstance(target, str) or not ports.ledger.reclaim(record.run_id, record.claimed_at, now):
+        return
+    step = _start_in_poll(record, ports, target, placement, now, report=report)
+    if step not in {Step.WAITING, None}:
+        report.started.append(record.run_id)
+
+
+def _start_in_poll(
+    record: ImportRecord,
+    ports: Ports,
+    target: ImportTarget,
+    placement: ImportPlacement,
+    now: datetime,
+    *,
+    report: PollReport,
+) -> Step | None:
+    """`_start` for a run the poll (or another run's delivery) holds: one run's failure
+    (the target erring past the client's retries) must not fail the message that carries
+    every other run's follow-up. The run stays claimed and a later poll resumes it once its
+    claim lease is over (the job, if it was made, is found then)."""
+    try:
+        return _start(record, ports, target, placement, now, resumed=True)
+    except Exception as error:  # noqa: BLE001 - reported, and retried by a later poll
+        report.not_started[record.run_id] = type(error).__name__
+        return None
+
+
+# ---------------------------------------------------------------------------- follow-ups
+
+
+def check_delay(check: int) -> int | None:
+    """Seconds from one reading of a run's job to the `check`-th; None once the follow-up
+    is over (the minute poll goes on)."""
+    if not 1 <= check <= FOLLOW_UP_CHECKS:
+        return None
+    interval: int = FIRST_CHECK_SECONDS * 2 ** ((check - 1) // CHECKS_PER_STEP)
+    return min(interval, LONGEST_CHECK_SECONDS)
+
+
+def _check_later(record: ImportRecord, check: int, ports: Ports, now: datetime) -> None:
+    delay = check_delay(check)
+    if ports.follow_ups is None or delay is None:
+        return
+    cause = record.cause.metadata.event_id
+    due = ImportCheckDue.new(
+        ImportCheck(run_id=record.run_id, check=check),
+        correlation_id=record.run_id,
+        causation_id=cause,
+        event_id=derived_event_id(cause, ImportCheckDue.DETAIL_TYPE, str(check)),
+        occurred_at=now,
+    )
+    ports.follow_ups.send(due, delay_seconds=delay, trace_header=record.trace_header)
+
+
+def follow_run(
+    due: ImportCheckDue, now: datetime, ports: Ports, placement: ImportPlacement
+) -> PollReport:
+    """Read one run's job when its check is due: end the run if the job ended (and start
+    waiting runs in the slot it frees), else ask to be reminded later. A duplicate or late
+    check, or one for a run that ended meanwhile, does nothing."""
+    report = PollReport()
+    run_id, check = due.data.run_id, due.data.check
+    if not ports.ledger.mark_checked(run_id, check):
+        return report
+    record = ports.ledger.get(run_id)
+    if record is None or record.status is not RunStatus.RUNNING:
+        return report
+    _follow_running(record, now, ports, placement, report)
+    if report.ended:
+        start_waiting(now, ports, placement, report)
+    elif not report.waiting and not report.unreadable:
+        return report  # another invocation is ending it
+    else:
+        _check_later(record, check + 1, ports, now)
+    return report
+
+
+# ---------------------------------------------------------------------------- waiting runs
+
+
+def start_waiting(
+    now: datetime, ports: Ports, placement: ImportPlacement, report: PollReport | None = None
+) -> PollReport:
+    """Start waiting runs, oldest first, while their scopes have free slots; end those whose
+    import timeout passed while they waited."""
+    report = report or PollReport()
+    full: set[str] = set()  # scopes found without a free slot this time
+    swept: set[str] = set()
+    for record in ports.ledger.open_runs(RunStatus.WAITING, placement.max_jobs_per_poll):
+        target = import_target(record.cause, ports, placement)
+        if isinstance(target, str) or now >= record.deadline:
+            ending, result = _not_started(record, target, now, placement)
+            _end(record, ending, result, now=now, ports=ports, placement=placement, report=report)
+            continue
+        scope = target.slot_scope(record)
+        if scope not in swept:
+            _sweep(scope, ports)
+            swept.add(scope)
+        if scope in full or not ports.ledger.take_waiting(record.run_id, now):
+            report.queued.append(record.run_id)
+            continue  # full, or another poller is starting it
+        claimed = replace(record, status=RunStatus.SUBMITTING, claimed_at=now)
+        step = _start_in_poll(claimed, ports, target, placement, now, report=report)
+        if step is Step.WAITING:
+            full.add(scope)
+            report.queued.append(record.run_id)
+        elif step is not None:
+            report.started.append(record.run_id)
+    return report
+
+
+def _sweep(scope: str, ports: Ports) -> None:
+    """Give back slots held by runs that ended (an invocation stopped between the run's
+    end and its release); a slot of a waiting run is its own again when it starts."""
+    if ports.slots is None:
+        return
+    for run_id in ports.slots.holders(scope):
+        holder = ports.ledger.get(run_id)
+        if holder is None or holder.status.ended:
+            ports.slots.release(scope, run_id)
+
+
+def _not_started(
+    record: ImportRecord, target: ImportTarget | str, now: datetime, placement: ImportPlacement
+) -> tuple[EndpointImportFailed, RunStatus]:
+    """How a waiting run ends that will not start: its target is off, or its time is up."""
+    if isinstance(target, str):
+        return _failed(record.cause, now, target, record.counts), RunStatus.FAILED
+    seconds = int(placement.timeout.total_seconds())
+    reason = (
+        f"no {target.vocabulary.target} {target.job_label} slot freed within {seconds} "
+        f"seconds: {placement.max_concurrent_imports} jobs were running the whole time"
+    )
+    return _failed(record.cause, now, reason, record.counts), RunStatus.TIMED_OUT
 
 
 def _follow(

@@ -23,6 +23,11 @@ class Settings(ServiceSettings):
     )
     import_timeout_seconds: int = Field(default=3600, alias="IMPORT_TIMEOUT_SECONDS", ge=60)
     max_jobs_per_poll: int = Field(default=25, alias="MAX_JOBS_PER_POLL", ge=1, le=1000)
+    # Import jobs running at once per scope (Pinpoint's account, a Customer Profiles domain).
+    max_concurrent_imports: int = Field(default=10, alias="MAX_CONCURRENT_IMPORTS", ge=1, le=100)
+    # The importer's own queue: follow-ups of running jobs are sent to it (unset: only the
+    # minute poll follows them).
+    follow_up_queue_url: str | None = Field(default=None, alias="IMPORTER_QUEUE_URL")
     # Amazon Connect's Customer Profiles domain; unset or empty: the connect target is off.
     connect_domain: DomainName | None = Field(default=None, alias="CUSTOMER_PROFILES_DOMAIN_NAME")
     # The profile field a row's Id goes to (the upload's UniqueKey).
@@ -34,7 +39,9 @@ class Settings(ServiceSettings):
         default=None, alias="CONNECT_DATA_EXPIRY_DAYS", ge=1, le=1098
     )
 
-    @field_validator("connect_domain", "connect_data_expiry_days", mode="before")
+    @field_validator(
+        "connect_domain", "connect_data_expiry_days", "follow_up_queue_url", mode="before"
+    )
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -51,6 +51,14 @@ class TargetBusyError(Exception):
     """The target could not be asked this time (throttled, unavailable): ask again later."""
 
 
+class TargetFullError(TargetBusyError):
+    """The target refuses a new job for capacity (Pinpoint's limit of concurrent import
+    jobs, Customer Profiles' throttling): the run waits for a slot instead of failing."""
+
+
+PINPOINT_SLOTS = "pinpoint"  # Pinpoint counts concurrent import jobs per account
+
+
 class JobView(Protocol):
     """A target's job as the logic reads it."""
 
@@ -106,9 +114,14 @@ class ImportTarget(Protocol):
         """The column (name, value) a sync run's rows carry for its segment, if any."""
         ...
 
+    def slot_scope(self, record: ImportRecord) -> str:
+        """What the target counts concurrent jobs over: runs of one scope share its slots."""
+        ...
+
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         """Start the run's job (on resume, the one already made if any); its id. Raises
-        ImportRefusedError when the target will not take it."""
+        ImportRefusedError when the target will not take it, TargetFullError when it has
+        no room for another job now."""
         ...
 
     def get(self, record: ImportRecord) -> JobView | None:
@@ -126,7 +139,8 @@ class ImportTarget(Protocol):
 
 class PinpointImports(Protocol):
     def create(self, application_id: str, spec: ImportJobSpec) -> str:
-        """The new job's id; raises ImportRefusedError when Pinpoint will not take it."""
+        """The new job's id; raises ImportRefusedError when Pinpoint will not take it,
+        TargetFullError when it runs as many import jobs as it allows."""
         ...
 
     def find(self, application_id: str, s3_url: str) -> str | None:
@@ -154,6 +168,9 @@ class PinpointImportTarget:
 
     def sync_marker(self, request: RunRequest) -> tuple[str, str] | None:
         return None  # the import job itself defines or refreshes the segment
+
+    def slot_scope(self, record: ImportRecord) -> str:
+        return PINPOINT_SLOTS
 
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         job_id = self.pinpoint.find(record.application_id, record.import_file) if resumed else None
@@ -192,7 +209,8 @@ class ConnectUploads(Protocol):
         ...
 
     def create(self, domain: str, spec: UploadJobSpec) -> str:
-        """The new job's id; raises ImportRefusedError when Customer Profiles refuses it."""
+        """The new job's id; raises ImportRefusedError when Customer Profiles refuses it,
+        TargetFullError when it is throttled."""
         ...
 
     def upload(self, domain: str, job_id: str, import_file: str) -> None:
@@ -241,6 +259,10 @@ class ConnectImportTarget:
         if request.segment_name is None or request.sync_key is None:
             return None
         return SEGMENT_MARKER_FIELD, request.sync_key
+
+    def slot_scope(self, record: ImportRecord) -> str:
+        # Customer Profiles publishes no concurrency quota; the importer keeps one per domain.
+        return f"connect:{_domain(record)}"
 
     def submit(self, record: ImportRecord, *, resumed: bool) -> str:
         domain = _domain(record)

@@ -31,6 +31,7 @@ from contracts import (
     SucceededQuery,
     derived_event_id,
 )
+from contracts.aws import AthenaError
 from services.common.run_ledger import Publish, RunStatus
 
 RUN_MARKER = "-- pinpoint-lake run: "
@@ -142,6 +143,7 @@ def start_run(
     if record is not None and record.ended:
         return None  # a late duplicate of a run that has finished: nothing to do
     output = placement.output_location(run.run_id)
+    recorded_now = record is None
     if record is None:
         query_execution_id = ports.athena.start(
             marked_query(run.run_id, run.request.query),
@@ -172,7 +174,19 @@ def start_run(
         event_id=derived_event_id(event.metadata.event_id, SegmentQueryStarted.DETAIL_TYPE),
     )
     ports.publish([started], trace_header=record.trace_header)
+    if recorded_now:
+        _end_if_already_ended(record, ports)
     return record.query_execution_id
+
+
+def _end_if_already_ended(record: RunRecord, ports: Ports) -> None:
+    """A delivery that started the query but failed to record it is redelivered after the
+    queue's visibility timeout; Athena's state change may have come (and been dropped: no
+    run was recorded) meanwhile. Once the run is recorded, an execution that already ended
+    ends it now, as its state change would have."""
+    execution = ports.athena.describe(record.query_execution_id)
+    if execution is not None and execution.state in TERMINAL_STATES:
+        _end(record, execution, RunStatus(execution.state), None, ports)
 
 
 def finish_run(change: AthenaQueryStateChange, ports: Ports) -> RunStatus | None:
@@ -187,10 +201,20 @@ def finish_run(change: AthenaQueryStateChange, ports: Ports) -> RunStatus | None
     if record.query_execution_id != execution.query_execution_id:
         return None  # an execution this run does not own (it cannot end the run)
     status = RunStatus(change.current_state)
+    _end(record, execution, status, change.athena_error, ports)
+    return status
+
+
+def _end(
+    record: RunRecord,
+    execution: Execution,
+    status: RunStatus,
+    error: AthenaError | None,
+    ports: Ports,
+) -> None:
     if status is RunStatus.SUCCEEDED:
         outcome: Event = _succeeded(record, execution)
     else:
-        error = change.athena_error
         reason = (error.error_message if error else None) or execution.reason
         outcome = _failed(
             record,
@@ -202,7 +226,6 @@ def finish_run(change: AthenaQueryStateChange, ports: Ports) -> RunStatus | None
         )
     ports.publish([outcome], trace_header=record.trace_header)
     ports.ledger.mark_ended(record.run_id, status)
-    return status
 
 
 def stop_overdue(now: datetime, ports: Ports, placement: QueryPlacement) -> list[str]:

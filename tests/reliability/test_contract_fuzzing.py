@@ -47,6 +47,7 @@ from contracts import (
     EndpointImportFailed,
     EventBridgeEnvelope,
     EventContractError,
+    ImportCheckDue,
     PinpointResourceChanged,
     PinpointResourceResolved,
     S3ObjectCreated,
@@ -216,7 +217,7 @@ SERVICES = (
         query_runner,
         (SegmentQueryValidated, AthenaQueryStateChange, ScheduledEvent),
     ),
-    Service("importer", importer, (SegmentQuerySucceeded, ScheduledEvent)),
+    Service("importer", importer, (SegmentQuerySucceeded, ScheduledEvent, ImportCheckDue)),
     Service(
         "notifier",
         notifier,

@@ -2,7 +2,10 @@
 
 A function's routes say which contract models it handles; the template's rules say which
 events reach its queue. The two must agree: a rule delivering a detail-type no route takes
-dead-letters every such event, and a route no rule feeds is code that never runs.
+dead-letters every such event, and a route no rule feeds is code that never runs. The one
+other way onto a queue is a function's own note to itself (the importer's delayed
+ImportCheckDue): a fact of its own service, sent only because its role may SendMessage to
+its own queue and to no other.
 """
 
 from __future__ import annotations
@@ -64,6 +67,22 @@ def _deliveries(model: StackModel, queue_arns: set[str]) -> Iterator[Delivery]:
         )
 
 
+def _sends_only_to(model: StackModel, function_id: str, queue_arns: set[str]) -> bool:
+    """Whether the function's role may SendMessage to its own queues, and only to them."""
+    role_arn = model.properties(function_id)["Role"]
+    granted: list[Any] = []
+    for role in of_type(model, "AWS::IAM::Role"):
+        if model.attribute(role, "Arn") != role_arn:
+            continue
+        for policy in model.properties(role).get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement.get("Action", [])
+                if "sqs:SendMessage" in ([actions] if isinstance(actions, str) else actions):
+                    resources = statement.get("Resource", [])
+                    granted += [resources] if isinstance(resources, str) else resources
+    return bool(granted) and set(granted) <= queue_arns
+
+
 def _matches(source: str, allowed: Any) -> bool:
     if isinstance(allowed, dict):
         return "prefix" in allowed and source.startswith(str(allowed["prefix"]))
@@ -105,10 +124,25 @@ def test_the_rules_of_a_function_deliver_exactly_what_its_routes_take(
         getattr(route_model, "DETAIL_TYPE"): route_model  # noqa: B009 - every contract has one
         for route_model in routes.accepts
     }
-    deliveries = list(_deliveries(model, _queues_of(model, function_id)))
+    queues = _queues_of(model, function_id)
+    deliveries = list(_deliveries(model, queues))
 
     delivered = set().union(*(delivery.detail_types for delivery in deliveries))
-    assert delivered == set(routed), f"{function_id}: rules deliver {delivered}, routes {routed}"
+    service = handler.split(".")[1].replace("_", "-")
+    self_sent = {
+        detail_type
+        for detail_type, contract in routed.items()
+        if detail_type not in delivered
+        and getattr(contract, "SOURCE", None) == f"pinpoint-lake.{service}"
+    }
+    if self_sent:
+        assert _sends_only_to(model, function_id, queues), (
+            f"{function_id} routes {self_sent}, which no rule delivers and it cannot send itself"
+        )
+    routed_ = set(routed)
+    assert delivered | self_sent == routed_, (
+        f"{function_id}: rules deliver {delivered}, routes {routed}"
+    )
     for delivery in deliveries:
         for detail_type in delivery.detail_types:
             contract = routed[detail_type]

@@ -7,6 +7,7 @@ masking of what the model marks sensitive, upload jobs on the clock and profile 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from infra.local.api_emulator import ApiEmulator, ApiError, FaultInjector, Operation
@@ -60,6 +61,9 @@ class CustomerProfilesEmulator(ApiEmulator):
 
     def _busy(self) -> bool:
         return self.upload_jobs.busy()
+
+    def _next_moment(self) -> datetime | None:
+        return self.upload_jobs.next_moment()
 
     def _operation_table(self) -> dict[str, Operation]:
         s, jobs = self.service, self.upload_jobs

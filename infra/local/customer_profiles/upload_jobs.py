@@ -184,6 +184,15 @@ class UploadJobs:
     def busy(self) -> bool:
         return any(job.status == "IN_PROGRESS" for job in self._all_jobs())
 
+    def next_moment(self) -> datetime | None:
+        """When the next started job ends."""
+        moments = [
+            job.started_at + self._stage
+            for job in self._all_jobs()
+            if job.status == "IN_PROGRESS" and job.started_at is not None
+        ]
+        return min(moments) if moments else None
+
     def tick(self) -> None:
         now = self._clock.now()
         for job in self._all_jobs():

@@ -9,6 +9,7 @@ settings, event streams and tags, and "not implemented" otherwise).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 from botocore.model import Shape
@@ -75,6 +76,9 @@ class PinpointEmulator(ApiEmulator):
 
     def _busy(self) -> bool:
         return self.import_jobs.busy()
+
+    def _next_moment(self) -> datetime | None:
+        return self.import_jobs.next_moment()
 
     def _error_extra(self, error: ApiError, request_id: str) -> dict[str, Any]:
         return {"RequestID": request_id}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from infra.local.clock import VirtualClock
@@ -142,6 +142,11 @@ class ImportJobRunner:
 
     def busy(self) -> bool:
         return any(not job.terminal for job in self._jobs())
+
+    def next_moment(self) -> datetime | None:
+        """When the next unfinished job moves to its next stage."""
+        moments = [job.stage_started_at + self._stage for job in self._jobs() if not job.terminal]
+        return min(moments) if moments else None
 
     def tick(self) -> None:
         """Move every job through the stages whose time has come."""

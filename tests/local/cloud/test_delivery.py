@@ -85,16 +85,23 @@ def test_every_message_reaches_the_function_twice_in_shuffled_order(cloud: Local
     assert cloud.dead_letters() == {"ToyDeadLetterQueue": []}
 
 
+def _pump_when_the_window_closes(cloud: LocalCloud) -> int:
+    """One round once the toy mapping's 1 s batching window is over (Lambda's poller waits
+    that long for a batch smaller than BatchSize)."""
+    cloud.clock.advance(1.001)
+    return cloud.runtime.pump_round()
+
+
 def test_deliveries_come_back_within_the_delay_or_once_quiet(cloud: LocalCloud) -> None:
     redelivery = _redeliver(cloud, seed=1, copies=2, max_delay_rounds=0, late_share=0.0)
     _put(cloud, [{"seq": 1}])
     cloud.runtime.tick_hooks()  # nothing held yet
-    assert cloud.runtime.pump_round() == 1  # taken off the queue, not delivered
+    assert _pump_when_the_window_closes(cloud) == 1  # taken off the queue, not delivered
     assert _details(cloud) == []
     assert redelivery.busy()
     assert redelivery.tick() == 3  # due at once: the original and two copies
     assert not redelivery.busy()
-    cloud.runtime.pump_round()
+    _pump_when_the_window_closes(cloud)
     assert _details(cloud) == [{"seq": 1}] * 3
 
 
@@ -102,10 +109,10 @@ def test_late_deliveries_wait_for_a_quiet_round(cloud: LocalCloud) -> None:
     redelivery = _redeliver(cloud, seed=1, late_share=1.0)
     _put(cloud, [{"seq": 1}])
     cloud.runtime.tick_hooks()
-    cloud.runtime.pump_round()
+    _pump_when_the_window_closes(cloud)
     assert redelivery.tick() == 0  # a message was received since the last round
     assert redelivery.tick() == 2  # nothing since: the system is quiet
-    cloud.runtime.pump_round()
+    _pump_when_the_window_closes(cloud)
     assert _details(cloud) == [{"seq": 1}] * 2
 
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from contracts import Event
+from contracts import Event, ImportCheckDue
 from services.common.run_ledger import RunStatus
 from services.common.targets.pinpoint.imports import ImportJobSpec, ImportJobView
 from services.importer.logic import (
@@ -18,6 +18,7 @@ from services.importer.logic import (
     ImportRefusedError,
     JobLookupError,
     ResultUnreadableError,
+    TargetFullError,
 )
 from services.importer.rows import Sink, Source
 from services.importer.sync import SyncState
@@ -59,10 +60,13 @@ class FakePinpoint:
         self.unreadable = False  # GetImportJob fails (throttled past botocore's retries)
         self.crash_after_create = False
         self.refusal: str | None = None
+        self.full = False  # 429: as many import jobs running as Pinpoint allows
 
     def create(self, application_id: str, spec: ImportJobSpec) -> str:
         if self.refusal is not None:
             raise ImportRefusedError(self.refusal)
+        if self.full:
+            raise TargetFullError("TooManyRequestsException")
         job_id = f"{len(self.jobs) + 1:032x}"
         self.jobs[job_id] = ImportJobView(job_id, "CREATED")
         self.specs[job_id] = (application_id, spec)
@@ -94,6 +98,7 @@ class FakeLedger:
         self.runs: dict[str, ImportRecord] = {}
         self.crash_on: set[str] = set()  # method names that crash once, after their write
         self.stale_index: dict[str, ImportRecord] | None = None
+        self.checks: dict[str, int] = {}  # run id -> the follow-up readings recorded
 
     def _maybe_crash(self, name: str) -> None:
         if name in self.crash_on:
@@ -139,10 +144,39 @@ class FakeLedger:
             result=RunStatus.FAILED,
         )
 
-    def begin_ending(self, run_id: str, outcome: Ending, result: RunStatus, now: datetime) -> bool:
+    def mark_checked(self, run_id: str, check: int) -> bool:
+        record = self.runs.get(run_id)
+        if record is None or record.status is not RunStatus.RUNNING:
+            return False
+        if self.checks.get(run_id, 0) != check - 1:
+            return False
+        self.checks[run_id] = check
+        return True
+
+    def mark_waiting(self, run_id: str) -> bool:
+        return self._move(run_id, RunStatus.SUBMITTING, status=RunStatus.WAITING)
+
+    def take_waiting(self, run_id: str, now: datetime) -> bool:
+        return self._move(run_id, RunStatus.WAITING, status=RunStatus.SUBMITTING, claimed_at=now)
+
+    def reclaim(self, run_id: str, claimed_at: datetime, now: datetime) -> bool:
+        record = self.runs.get(run_id)
+        if record is None or record.claimed_at != claimed_at:
+            return False
+        return self._move(run_id, RunStatus.SUBMITTING, claimed_at=now)
+
+    def begin_ending(
+        self,
+        run_id: str,
+        outcome: Ending,
+        result: RunStatus,
+        now: datetime,
+        *,
+        current: RunStatus = RunStatus.RUNNING,
+    ) -> bool:
         moved = self._move(
             run_id,
-            RunStatus.RUNNING,
+            current,
             status=RunStatus.ENDING,
             outcome=outcome,
             result=result,
@@ -158,6 +192,42 @@ class FakeLedger:
         index = self.stale_index if self.stale_index is not None else self.runs
         found = [record for record in index.values() if record.status is status]
         return sorted(found, key=lambda record: record.deadline)[:limit]
+
+
+class FakeSlots:
+    """The conditional set of holders per scope, as DynamoImportSlots keeps it."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, set[str]] = {}
+        self.most_held: dict[str, int] = {}  # the most holders a scope ever had at once
+
+    def take(self, scope: str, run_id: str, most: int) -> bool:
+        holders = self.held.setdefault(scope, set())
+        if run_id not in holders and len(holders) >= most:
+            return False
+        holders.add(run_id)
+        self.most_held[scope] = max(self.most_held.get(scope, 0), len(holders))
+        return True
+
+    def release(self, scope: str, run_id: str) -> None:
+        self.held.get(scope, set()).discard(run_id)
+
+    def holders(self, scope: str) -> frozenset[str]:
+        return frozenset(self.held.get(scope, set()))
+
+
+class FakeFollowUps:
+    """The follow-ups sent, with their delays, in order; `due()` hands them back."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[ImportCheckDue, int]] = []
+
+    def send(self, due: ImportCheckDue, *, delay_seconds: int, trace_header: str | None) -> None:
+        self.sent.append((due, delay_seconds))
+
+    def take(self) -> list[tuple[ImportCheckDue, int]]:
+        sent, self.sent = self.sent, []
+        return sent
 
 
 class Published(list[Event]):

@@ -22,6 +22,7 @@ from contracts.examples import example_event
 from services.common.run_ledger import RunStatus
 from services.importer.adapters import (
     DynamoImportLedger,
+    DynamoImportSlots,
     DynamoSyncStates,
     S3ResultFiles,
 )
@@ -263,3 +264,62 @@ def test_a_sync_key_state_moves_only_forward(dynamodb: Any) -> None:
     assert states.last(scope) == with_segment
     # The state's item is no run: it has no status, so the by-status index never lists it.
     assert DynamoImportLedger(lambda: dynamodb, "imports").open_runs(RunStatus.RUNNING, 10) == []
+
+
+def test_a_waiting_run_is_taken_by_one_poller_and_a_stopped_claim_by_one_resumer(
+    dynamodb: Any,
+) -> None:
+    ledger = DynamoImportLedger(lambda: dynamodb, "imports")
+    ledger.claim(record("run-1", NOW + timedelta(hours=1)))
+    assert ledger.take_waiting("run-1", NOW) is False  # not waiting
+    assert ledger.mark_waiting("run-1") is True
+    assert [r.run_id for r in ledger.open_runs(RunStatus.WAITING, 10)] == ["run-1"]
+
+    later = NOW + timedelta(minutes=5)
+    assert ledger.take_waiting("run-1", later) is True
+    assert ledger.take_waiting("run-1", later) is False  # the second poller
+    taken = ledger.get("run-1")
+    assert taken is not None
+    assert (taken.status, taken.claimed_at) == (RunStatus.SUBMITTING, later)
+
+    # A claim is taken over only as it was read: of two resumers, one wins.
+    much_later = later + timedelta(minutes=20)
+    assert ledger.reclaim("run-1", NOW, much_later) is False  # not the claim it holds
+    assert ledger.reclaim("run-1", later, much_later) is True
+    assert ledger.reclaim("run-1", later, much_later) is False
+
+
+def test_a_run_that_waited_too_long_ends_from_waiting(dynamodb: Any) -> None:
+    ledger = DynamoImportLedger(lambda: dynamodb, "imports")
+    run = record("run-1", NOW)
+    ledger.claim(run)
+    ledger.mark_waiting("run-1")
+    failed = _failed(run.cause, NOW, "no slot freed")
+    assert ledger.begin_ending("run-1", failed, RunStatus.TIMED_OUT, NOW) is False  # not running
+    assert ledger.begin_ending("run-1", failed, RunStatus.TIMED_OUT, NOW, current=RunStatus.WAITING)
+    assert ledger.mark_ended("run-1", RunStatus.TIMED_OUT) is True
+
+
+def test_import_slots_admit_at_most_so_many_runs_and_are_idempotent(dynamodb: Any) -> None:
+    slots = DynamoImportSlots(lambda: dynamodb, "imports")
+    assert [slots.take("pinpoint", run, 2) for run in ("a", "b", "a", "c")] == [
+        True,
+        True,
+        True,  # a holds one already
+        False,
+    ]
+    assert slots.take("connect:domain", "c", 2) is True  # another scope, other slots
+    slots.release("pinpoint", "a")
+    slots.release("pinpoint", "a")  # releasing twice changes nothing
+    slots.release("pinpoint", "never-held")
+    assert slots.holders("pinpoint") == {"b"}
+    assert slots.take("pinpoint", "c", 2) is True
+    assert slots.holders("pinpoint") == {"b", "c"}
+    for run in ("b", "c"):
+        slots.release("pinpoint", run)
+    assert slots.holders("pinpoint") == frozenset()
+    assert slots.take("pinpoint", "d", 2) is True
+    # The slots items are not runs: without a status, the status index never lists them.
+    items = dynamodb.scan(TableName="imports")["Items"]
+    assert {item["run_id"]["S"] for item in items} == {"slots#pinpoint", "slots#connect:domain"}
+    assert all("status" not in item for item in items)

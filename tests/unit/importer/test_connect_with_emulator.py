@@ -255,19 +255,23 @@ def test_a_failed_upload_job_ends_the_run_failed_with_its_reason(cloud: Cloud) -
     assert failed.data.profiles_failed == 1
 
 
-def test_throttling_is_retried_by_the_next_delivery_or_tick(cloud: Cloud) -> None:
+def test_a_throttled_upload_waits_for_the_tick_and_a_throttled_segment_is_asked_again(
+    cloud: Cloud,
+) -> None:
     event = succeeded(cloud, cloud.put_result(ROWS[:1]))
     published = Published()
     no_retries = AwsClients(config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
     ports = bootstrap(SETTINGS, aws=no_retries, publish=published).ports
     cloud.emulator.faults.throttle("CreateUploadJob", times=1)  # the client does not retry
 
-    with pytest.raises(Exception, match="ThrottlingException"):
-        import_result(event, ports, PLACEMENT, cloud.clock.now())
+    # Throttled for capacity: the run waits (its message is acknowledged), no job yet.
+    assert import_result(event, ports, PLACEMENT, cloud.clock.now()) is Step.WAITING
     assert cloud.jobs() == []
+    assert published == []
     cloud.emulator.faults.clear()
-    cloud.clock.advance(timedelta(minutes=16).total_seconds())
-    assert import_result(event, ports, PLACEMENT, cloud.clock.now()) is Step.RESUMED
+    report = poll_imports(cloud.clock.now(), ports, PLACEMENT)
+    assert report.started == ["vip-run"]
+    assert import_result(event, ports, PLACEMENT, cloud.clock.now()) is Step.DUPLICATE
 
     cloud.emulator.faults.throttle("CreateSegmentDefinition", times=1)
     cloud.tick()

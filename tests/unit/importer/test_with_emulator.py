@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from moto import mock_aws
 
 from contracts import (
@@ -32,6 +33,7 @@ from contracts.examples import eventbridge_event, example_event
 from infra.local.athena.csv_format import csv_line
 from infra.local.clock import VirtualClock
 from infra.local.pinpoint import PinpointEmulator
+from services.common.clients import AwsClients
 from services.common.run_ledger import RunStatus
 from services.importer import handler as importer_handler
 from services.importer.bootstrap import bootstrap
@@ -375,3 +377,40 @@ def test_an_event_the_importer_does_not_take_fails_only_its_message(
     )
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+
+
+def test_pinpoint_full_of_other_import_jobs_makes_the_run_wait_until_one_ends(
+    cloud: Cloud,
+) -> None:
+    # Ten jobs another tool started fill Pinpoint's limit; the importer's slots are free.
+    s3 = boto3.client("s3", region_name=REGION)
+    for n in range(10):
+        s3.put_object(Bucket=BUCKET, Key=f"other/{n}.csv", Body=b"Id,ChannelType,Address\n")
+        cloud.pinpoint().create_import_job(
+            ApplicationId=cloud.app_id,
+            ImportJobRequest={
+                "Format": "CSV",
+                "S3Url": f"s3://{BUCKET}/other/{n}.csv",
+                "RoleArn": ROLE,
+                "RegisterEndpoints": True,
+            },
+        )
+    event = REGISTRY.parse_as(
+        succeeded_event(cloud, cloud.put_result(ROWS[:1]), segment_name=None),
+        SegmentQuerySucceeded,
+    ).detail
+    published = Published()
+    no_retries = AwsClients(config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    ports = bootstrap(SETTINGS, aws=no_retries, publish=published).ports
+
+    # 429 TooManyRequestsException: the run waits, its message is acknowledged.
+    assert import_result(event, ports, PLACEMENT, cloud.clock.now()) is Step.WAITING
+    assert published == []
+    assert len(cloud.jobs()) == 10
+    assert poll_imports(cloud.clock.now(), ports, PLACEMENT).queued == ["vip-run"]
+
+    cloud.tick(30)  # the other jobs end
+    report = poll_imports(cloud.clock.now(), ports, PLACEMENT)
+    assert report.started == ["vip-run"]
+    assert run_until_ended(cloud, ports) == {"vip-run": RunStatus.COMPLETE}
+    assert len(cloud.jobs()) == 11

@@ -314,3 +314,30 @@ def test_runs_a_schedule_fired_are_found_by_schedule_latest_first(dynamodb: Any)
     )["Items"]
 
     assert [item["run_id"]["S"] for item in found] == ["fire-11", "fire-10", "fire-9"]
+
+
+def test_a_query_that_ended_before_its_run_was_recorded_ends_the_run_when_it_is(
+    athena: FakeAthena, published: Published
+) -> None:
+    class FailingOnce(FakeLedger):
+        failed = False
+
+        def save_started(self, record: RunRecord) -> None:
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("ProvisionedThroughputExceededException")
+            super().save_started(record)
+
+    ports = Ports(athena=athena, ledger=FailingOnce(), publish=published)
+    event = validated()
+    with pytest.raises(RuntimeError):
+        start_run(event, ports, PLACEMENT, NOW)  # Athena started; the run not recorded
+    athena.finish("qid-1", "SUCCEEDED")
+    # Its state change comes before the redelivery (the queue's visibility timeout).
+    assert finish_run(state_change("qid-1", "SUCCEEDED"), ports) is None
+
+    assert start_run(event, ports, PLACEMENT, NOW) == "qid-1"
+    succeeded = [e for e in published if isinstance(e, SegmentQuerySucceeded)]
+    assert len(succeeded) == 1
+    assert len(athena.tokens) == 1
+    assert start_run(event, ports, PLACEMENT, NOW) is None  # ended: nothing more
