@@ -79,7 +79,7 @@ class Context:
     invoked_function_arn = "arn:aws:lambda:{region}:{account}:function:{function}"
     memory_limit_in_mb = 512
     aws_request_id = "00000000-0000-4000-8000-000000000001"
-    log_group_name = "/aws/lambda/{function}"
+    log_group_name = "{log_group}"
     log_stream_name = "2026/01/01/[$LATEST]0"
     def get_remaining_time_in_millis(self):
         return 30000
@@ -179,9 +179,11 @@ def _report_mode(
     for target in handlers:
         measured = results[target.label]
         cpu = statistics.median(measured.import_cpu)
+        call = statistics.median(measured.call_cpu) if measured.call_cpu else None
         first_call = (
-            f", first call +{1000 * statistics.median(measured.call_cpu):.0f} ms cpu"
-            if measured.call_cpu
+            f", first call +{1000 * call:.0f} ms cpu (import + first call "
+            f"{(cpu + call) / base_cpu:.2f}x)"
+            if call is not None
             else ""
         )
         report.figure(
@@ -242,6 +244,7 @@ def _measure(target: Target, code_dir: Path, event: str) -> dict[str, Any]:
             module=target.module,
             function=target.environment["AWS_LAMBDA_FUNCTION_NAME"],
             function_name=target.function_name,
+            log_group=target.environment["AWS_LAMBDA_LOG_GROUP_NAME"],
             region=REGION,
             account=ACCOUNT_ID,
         )
@@ -307,6 +310,7 @@ def lambda_functions() -> list[Target]:
             handler,
             {key: str(value) for key, value in variables.items()},
             memory_mb=int(properties.get("MemorySize", 128)),
+            log_group=(properties.get("LoggingConfig") or {}).get("LogGroup"),
         )
         label = module.removeprefix("services.").removesuffix(".handler")
         called = function_name if stack.physical_id(logical_id) in sqs_fed else None
@@ -315,7 +319,12 @@ def lambda_functions() -> list[Target]:
 
 
 def lambda_environment(
-    function_name: str, handler: str, variables: dict[str, str], *, memory_mb: int = 512
+    function_name: str,
+    handler: str,
+    variables: dict[str, str],
+    *,
+    memory_mb: int = 512,
+    log_group: str | None = None,
 ) -> dict[str, str]:
     """What the Lambda runtime puts in a function's environment, plus the template's own."""
     return {
@@ -328,7 +337,8 @@ def lambda_environment(
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function_name}",
+        # The template names each function's group (LoggingConfig.LogGroup).
+        "AWS_LAMBDA_LOG_GROUP_NAME": log_group or f"/aws/lambda/{function_name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0",
         "AWS_LAMBDA_LOG_FORMAT": "JSON",
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",

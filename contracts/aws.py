@@ -4,8 +4,6 @@ AWS adds fields over time and moto omits some (`account`), so these views ignore
 fields and require only what the services read.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, ClassVar
 from urllib.parse import unquote_plus
 

@@ -1,7 +1,5 @@
 """Events of the catalog pipeline: CloudTrail activity in, named catalog entries out."""
 
-from __future__ import annotations
-
 import re
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self

@@ -1,7 +1,5 @@
 """The EventBridge event around a `detail`, as targets receive it."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field

@@ -1,7 +1,5 @@
 """Events of the segmentation pipeline: a query request in, endpoint attributes out."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
@@ -184,7 +182,7 @@ class SegmentQueryRequested(Request):
     data: RunRequest
 
     @classmethod
-    def from_user(cls, query: str, **fields: Any) -> SegmentQueryRequested:
+    def from_user(cls, query: str, **fields: Any) -> Self:
         """The request as a user publishes it: data only."""
         return cls(data=RunRequest(query=query, **fields))
 

@@ -9,7 +9,8 @@ holds back the rest of its batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,7 +26,6 @@ from contracts import (
 from services.common.observability import logger, metrics, tracer
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
@@ -61,6 +61,45 @@ def parse_record(body: str, accepts: Sequence[type[BaseModel]]) -> ParsedEvent[B
     return parsed
 
 
+class BatchProcessingError(Exception):
+    """Every record of a batch failed: the invocation fails, and SQS delivers them all again.
+
+    Reporting every message id would have the same effect on the queue; failing the
+    invocation also shows in Lambda's error metric. `failures` keeps each record's error.
+    """
+
+    def __init__(self, failures: Sequence[RecordFailure]) -> None:
+        self.failures = tuple(failures)
+        reasons = "".join(
+            f"\n  {failure.message_id}: {type(failure.error).__name__}: {failure.error}"
+            for failure in self.failures
+        )
+        super().__init__(f"All records failed processing ({len(self.failures)}):{reasons}")
+
+
+@dataclass(frozen=True)
+class RecordFailure:
+    message_id: str
+    error: Exception
+
+
+SqsRecord = Mapping[str, Any]
+RecordHandler = Callable[[SqsRecord], None]
+
+
+def run_batch(records: Sequence[SqsRecord], handle_record: RecordHandler) -> list[RecordFailure]:
+    """Each record handled on its own; what one raises fails that record alone."""
+    failures = []
+    for record in records:
+        try:
+            handle_record(record)
+        except Exception as error:  # noqa: BLE001 - a failed record is reported, not raised
+            failures.append(RecordFailure(str(record["messageId"]), error))
+    if records and len(failures) == len(records):
+        raise BatchProcessingError(failures) from failures[0].error
+    return failures
+
+
 def handle_event_batch(
     event: dict[str, Any],
     context: LambdaContext | None,
@@ -69,21 +108,21 @@ def handle_event_batch(
     accepts: Sequence[type[BaseModel]],
     on_invalid: InvalidEventHandler | None = None,
 ) -> PartialItemFailureResponse:
+    # The loop is this module's, not Powertools' BatchProcessor: importing Powertools' batch
+    # package builds its pydantic parser models (SQS, DynamoDB, Kinesis, Kafka) whenever
+    # pydantic is loaded and imports every event data class, about 0.4x an `import boto3`
+    # on each cold start, for a loop this short (bench/cold_start.py, docs/BENCHMARKS.md).
     if not accepts:
         raise ValueError("a consumer must accept at least one event model")
-    # Powertools' batch package imports every event data class it has: a cold start pays
-    # for it with the first batch instead of before the handler is reached.
-    from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415
-        BatchProcessor,
-        EventType,
-        process_partial_response,
-    )
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        raise ValueError("not an SQS batch: the event has no Records list")
 
-    def handle_record(record: SQSRecord) -> None:
+    def handle_record(record: SqsRecord) -> None:
         try:
-            parsed = parse_record(record.body, accepts)
+            parsed = parse_record(record["body"], accepts)
         except EventContractError as error:
-            _report_invalid(record, error)
+            _report_invalid(str(record["messageId"]), error)
             if on_invalid is None:
                 raise
             on_invalid(error)
@@ -95,20 +134,15 @@ def handle_event_batch(
                     subsegment.put_annotation(key, value)
             handle(parsed)
 
-    processor = BatchProcessor(event_type=EventType.SQS)
-    response = process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
-    )
-    # SQS message ids are strings (Powertools' type also covers Kafka's identifiers).
-    failed = [str(item["itemIdentifier"]) for item in response["batchItemFailures"]]
-    return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+    failures = run_batch(records, handle_record)
+    return {"batchItemFailures": [{"itemIdentifier": f.message_id} for f in failures]}
 
 
-def _report_invalid(record: SQSRecord, error: EventContractError) -> None:
+def _report_invalid(message_id: str, error: EventContractError) -> None:
     # The contract error names fields and problems, never the values: safe to log.
     logger.warning(
         "event does not fit its contract",
-        extra={"message_id": record.message_id, "problem": str(error)},
+        extra={"message_id": message_id, "problem": str(error)},
     )
     metrics.add_metric(name="InvalidEvents", unit=MetricUnit.Count, value=1)
 

@@ -3,9 +3,11 @@
 Each service declares its own `Settings(ServiceSettings)` with fields aliased to environment
 variable names; its bootstrap reads it once per built service (`Settings.from_environment()`),
 on the function's first invocation.
-"""
 
-from __future__ import annotations
+Settings modules do without `from __future__ import annotations`, as the contract models
+do (`contracts._base`): pydantic would evaluate each annotation from its text when the
+class is defined, on every cold start.
+"""
 
 import os
 from collections.abc import Mapping

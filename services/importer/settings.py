@@ -1,7 +1,5 @@
 """importer settings, read from the environment by the service's bootstrap."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, field_validator

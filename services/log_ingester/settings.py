@@ -1,8 +1,6 @@
 """log-ingester settings, read from the environment by the service's bootstrap."""
 
-from __future__ import annotations
-
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -20,7 +18,7 @@ class Settings(ConnectCatalogSettings):
     backfill_page_size: int = Field(default=100, alias="BACKFILL_PAGE_SIZE", ge=1, le=1000)
 
     @model_validator(mode="after")
-    def _a_target_is_active(self) -> Settings:
+    def _a_target_is_active(self) -> Self:
         if not self.monitored_project_ids and not self.connect_active:
             raise ValueError(
                 "no target to catalog: set MONITORED_PROJECT_IDS (Pinpoint) or "

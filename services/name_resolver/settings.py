@@ -1,7 +1,5 @@
 """name-resolver settings, read from the environment by the service's bootstrap."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field

@@ -1,7 +1,5 @@
 """notifier settings, read from the environment by the service's bootstrap."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from services.common.settings import ServiceSettings

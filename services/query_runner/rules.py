@@ -23,7 +23,7 @@ class ValidatorRules:
         """The rejection codes the validator's rules give `query` on `target` (none: it
         may run)."""
         from services.common.sql_rules import ValidationPolicy, validate  # noqa: PLC0415
-        from services.common.targets import IMPORT_VOCABULARIES  # noqa: PLC0415
+        from services.common.targets.vocabularies import IMPORT_VOCABULARIES  # noqa: PLC0415
 
         policy = ValidationPolicy(
             catalog=self.catalog,

@@ -1,7 +1,5 @@
 """query-validator settings, read from the environment by the service's bootstrap."""
 
-from __future__ import annotations
-
 from typing import Any, Self
 
 from pydantic import Field, field_validator, model_validator

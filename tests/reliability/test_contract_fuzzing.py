@@ -5,7 +5,7 @@ Each service runs whole (its handler, logic and adapters) against a stand-in for
 every boto3 client: it records each call, answers PutEvents, and refuses everything else. The
 properties, for one message per invocation:
 
-- nothing escapes the handler but Powertools' BatchProcessingError, which it raises when every
+- nothing escapes the handler but the batch loop's BatchProcessingError, raised when every
   record of a batch failed (SQS then redelivers them, and after maxReceiveCount dead-letters
   them): no crash that a poison message would repeat forever, no other exception;
 - a message that breaks its contract fails with the contract error, and touches nothing:
@@ -30,7 +30,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ParamValidationError
 from hypothesis import HealthCheck, event, given, settings
@@ -62,7 +61,7 @@ from contracts import (
 from contracts.examples import APP_ID, example_event
 from services.catalog_backfill import handler as catalog_backfill
 from services.catalog_writer import handler as catalog_writer
-from services.common.batch import parse_record
+from services.common.batch import BatchProcessingError, parse_record
 from services.common.clients import AwsClients
 from services.importer import handler as importer
 from services.log_ingester import handler as log_ingester
@@ -175,8 +174,8 @@ def deliver(aws: FakeAws, module: ModuleType, body: str) -> Outcome:
     try:
         answer = aws.function(module)(sqs_batch(body), FakeLambdaContext())
     except BatchProcessingError as error:  # every record failed: SQS redelivers them all
-        [(_, exception, _)] = error.child_exceptions
-        return Outcome(acknowledged=False, error=exception)
+        [failure] = error.failures
+        return Outcome(acknowledged=False, error=failure.error)
     assert answer["batchItemFailures"] in ([], [{"itemIdentifier": "m0"}])
     return Outcome(acknowledged=not answer["batchItemFailures"])
 

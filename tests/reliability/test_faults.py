@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +29,6 @@ from typing import Any
 import boto3
 import botocore.endpoint
 import pytest
-from aws_lambda_powertools.utilities.batch.base import BasePartialProcessor, BatchProcessor
 
 from infra.local import LocalCloud
 from infra.local.athena import AthenaEmulator
@@ -43,6 +42,7 @@ from infra.local.faults import (
     ServiceFaults,
 )
 from infra.local.pinpoint import PinpointEmulator
+from services.common import batch
 from tests.fixtures.pinpoint_resources import create_segment
 from tests.reliability.pipelines import (
     CATALOG_FUNCTIONS,
@@ -75,8 +75,8 @@ class DeadLetter:
 class Accounting:
     """Follows every SQS delivery that failed, and tells where each input ended.
 
-    Failures are recorded where the functions report them: Powertools' batch processor
-    (one failed record) and the runtime (an invocation that raised fails its whole batch).
+    Failures are recorded where the functions report them: the batch loop (one failed
+    record) and the runtime (an invocation that raised fails its whole batch).
     """
 
     def __init__(self, cloud: LocalCloud) -> None:
@@ -89,7 +89,7 @@ class Accounting:
 
     def _collect_crashed_batches(self) -> None:
         for invocation in self.cloud.invocations[self._invocations_seen :]:
-            # When every record failed, Powertools raises too; each failure is recorded.
+            # When every record failed, the batch loop raises too; each failure is recorded.
             error = invocation.error
             if error and "All records failed" not in error and isinstance(invocation.event, dict):
                 reason = error.strip().splitlines()[-1]
@@ -189,13 +189,25 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 def _accounting(cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch) -> Accounting:
     accounting = Accounting(cloud)
-    original = BasePartialProcessor.failure_handler
+    original = batch.run_batch
 
-    def recording(self: BasePartialProcessor, record: Any, exception: Any) -> Any:
-        accounting.record_failure(record.message_id, f"{exception[0].__name__}: {exception[1]}")
-        return original(self, record, exception)
+    def record(failures: Sequence[batch.RecordFailure]) -> None:
+        for failure in failures:
+            reason = f"{type(failure.error).__name__}: {failure.error}"
+            accounting.record_failure(failure.message_id, reason)
 
-    monkeypatch.setattr(BasePartialProcessor, "failure_handler", recording)
+    def recording(
+        records: Sequence[batch.SqsRecord], handle_record: batch.RecordHandler
+    ) -> list[batch.RecordFailure]:
+        try:
+            failures = original(records, handle_record)
+        except batch.BatchProcessingError as error:
+            record(error.failures)
+            raise
+        record(failures)
+        return failures
+
+    monkeypatch.setattr(batch, "run_batch", recording)
     return accounting
 
 
@@ -234,27 +246,24 @@ def crash_records(
     """Make every service's record handler raise for records `crashes(queue_arn, body)`.
 
     The crash happens where a bug in a service's own code would: inside the record handler
-    Powertools' batch processor calls. Returns where each crash happened: (message id,
-    index in its batch, batch size).
+    the batch loop (`services.common.batch.run_batch`) calls. Returns where each crash
+    happened: (message id, index in its batch, batch size).
     """
-    original = BatchProcessor._process_record
+    original = batch.run_batch
     where: list[tuple[str, int, int]] = []
 
-    def process(self: BatchProcessor, record: dict[str, Any]) -> Any:
-        if not crashes(record["eventSourceARN"], record["body"]):
-            return original(self, record)
-        where.append((record["messageId"], self.records.index(record), len(self.records)))
-
-        def crash(**_: Any) -> None:
+    def run(
+        records: Sequence[batch.SqsRecord], handle_record: batch.RecordHandler
+    ) -> list[batch.RecordFailure]:
+        def maybe_crash(record: batch.SqsRecord) -> None:
+            if not crashes(record["eventSourceARN"], record["body"]):
+                return handle_record(record)
+            where.append((record["messageId"], list(records).index(record), len(records)))
             raise InjectedCrashError(f"injected crash on message {record['messageId']}")
 
-        handler, self.handler = self.handler, crash
-        try:
-            return original(self, record)
-        finally:
-            self.handler = handler
+        return original(records, maybe_crash)
 
-    monkeypatch.setattr(BatchProcessor, "_process_record", process)
+    monkeypatch.setattr(batch, "run_batch", run)
     return where
 
 

@@ -1,14 +1,15 @@
 """Security rules of infra/template.yaml, checked on what CloudFormation would deploy.
 
 The template is translated with the local cloud's SAM translator and resolved for a stack
-(`infra.local.template`), so the rules see the roles SAM generates and the concrete ARNs
-of the stack. Several parameter sets are checked, because conditions add statements: the
-defaults; one with extra monitored projects, a data lake under a prefix and other Glue
-databases; the same in another partition (every ARN must use the stack's partition,
-region and account); and the most projects and databases the template takes. Parameter
-values that would widen a grant (an empty item, a `*`) must be refused before anything is
-created. Tests are parametrized by resource, and each lists every offending statement in
-its message.
+(`infra.local.template`), so the rules see what SAM makes of each function (its role is
+declared in the template: SAM's generated roles carry AWSLambdaBasicExecutionRole) and the
+concrete ARNs of the stack. Several parameter sets are checked, because conditions add
+statements: the defaults; one with extra monitored projects, a data lake under a prefix
+and other Glue databases; the same in another partition (every ARN must use the stack's
+partition, region and account); and the most projects and databases the template takes.
+Parameter values that would widen a grant (an empty item, a `*`) must be refused before
+anything is created. Tests are parametrized by resource, and each lists every offending
+statement in its message.
 """
 
 from __future__ import annotations
@@ -69,19 +70,16 @@ SCHEDULER_ROLE = "SchedulerRole"
 SERVICE_ROLES = (IMPORT_ROLE, SCHEDULER_ROLE)
 PINPOINT = "pinpoint.amazonaws.com"
 
-# AWS managed policies a role may carry. SAM attaches these to the roles it generates;
-# anything else (AWSLambdaSQSQueueExecutionRole grants every queue of the account) fails.
-ALLOWED_MANAGED_POLICIES = {
-    # logs:CreateLogGroup/CreateLogStream/PutLogEvents: the function writing its own logs.
-    "service-role/AWSLambdaBasicExecutionRole",
-    # Tracing: Active. X-Ray's write actions have no resource-level permissions.
-    "AWSXrayWriteOnlyAccess",
-}
+# AWS managed policies a role may carry: none. Each grants more than one function needs:
+# AWSLambdaBasicExecutionRole lets it create and write to every log group of the account,
+# AWSLambdaSQSQueueExecutionRole read and delete the messages of every queue. A role names
+# its own log group, queue... in statements of its own instead.
+ALLOWED_MANAGED_POLICIES: frozenset[str] = frozenset()
 
 # Actions AWS documents as having no resource types, so "*" is their only Resource; the
 # value is the condition key that must narrow the statement instead (None: none exists).
-# The athena and glue actions the services use all take workgroup/catalog/database/table
-# ARNs, and logs go through the managed policy above, so none of them is listed.
+# The athena, glue and logs actions the services use all take workgroup/catalog/database/
+# table/log-group ARNs, so none of them is listed.
 WILDCARD_RESOURCE_ACTIONS: dict[str, str | None] = {
     "xray:puttracesegments": None,
     "xray:puttelemetryrecords": None,
@@ -1054,22 +1052,109 @@ def test_list_parameters_that_could_widen_a_grant_are_refused(parameter: str, va
 # --------------------------------------------------------------------------- logs
 
 
+def _log_group_of(model: StackModel, function_id: str) -> str:
+    """The logical id of the stack's log group the function's LoggingConfig names."""
+    named = (model.properties(function_id).get("LoggingConfig") or {}).get("LogGroup")
+    groups = [g for g in of_type(model, "AWS::Logs::LogGroup") if model.physical_id(g) == named]
+    assert len(groups) == 1, (
+        f"{function_id}: LoggingConfig.LogGroup is {named!r}, not a log group of this stack"
+    )
+    return groups[0]
+
+
+def _depends_on(model: StackModel, logical_id: str) -> set[str]:
+    """Everything `logical_id` needs created first, directly or not."""
+    found: set[str] = set()
+    pending = [logical_id]
+    while pending:
+        for dependency in model.dependencies(pending.pop()) - found:
+            found.add(dependency)
+            pending.append(dependency)
+    return found
+
+
 @pytest.mark.parametrize(("scenario", "function_id"), cases("AWS::Lambda::Function", ("defaults",)))
-def test_every_function_logs_to_a_group_with_retention(scenario: str, function_id: str) -> None:
+def test_every_function_logs_to_a_group_of_its_own_with_retention(
+    scenario: str, function_id: str
+) -> None:
     # CloudWatch Logs encrypts every log group at rest; the template adds no KMS key, so a
     # KmsKeyId, if one is ever set, must be a key of this stack.
     model = stack(scenario)
-    name = f"/aws/lambda/{model.physical_id(function_id)}"
-    groups = [
-        group
-        for group in of_type(model, "AWS::Logs::LogGroup")
-        if model.properties(group).get("LogGroupName") == name
+    group_id = _log_group_of(model, function_id)
+    sharing = [
+        other
+        for other in of_type(model, "AWS::Lambda::Function")
+        if other != function_id and _log_group_of(model, other) == group_id
     ]
-    assert len(groups) == 1, f"{function_id}: expected one log group named {name}, got {groups}"
-    properties = model.properties(groups[0])
-    assert properties.get("RetentionInDays"), f"{groups[0]} ({function_id}) keeps logs forever"
+    assert not sharing, f"{function_id} shares its log group {group_id} with {sharing}"
+    properties = model.properties(group_id)
+    assert properties.get("RetentionInDays"), f"{group_id} ({function_id}) keeps logs forever"
     keys = {model.attribute(k, "Arn") for k in of_type(model, "AWS::KMS::Key")}
-    assert properties.get("KmsKeyId") in keys | {None}, f"{groups[0]}: foreign KmsKeyId"
+    assert properties.get("KmsKeyId") in keys | {None}, f"{group_id}: foreign KmsKeyId"
+
+
+@pytest.mark.parametrize(("scenario", "function_id"), cases("AWS::Lambda::Function", ("defaults",)))
+def test_the_log_group_is_created_before_its_function(scenario: str, function_id: str) -> None:
+    # A group named after the function ("/aws/lambda/${Function}") is created after it: an
+    # invocation in between makes Lambda create the group itself (no retention), and the
+    # stack's own group then fails to create. The function must wait for its group.
+    model = stack(scenario)
+    group_id = _log_group_of(model, function_id)
+    assert group_id in model.dependencies(function_id), (
+        f"{function_id} does not wait for {group_id}"
+    )
+    assert function_id not in _depends_on(model, group_id), (
+        f"{group_id} depends on {function_id}, so it is created after it"
+    )
+    order = model.creation_order()
+    assert order.index(group_id) < order.index(function_id)
+
+
+_LOG_WRITES = {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+@pytest.mark.parametrize(("scenario", "role_id"), cases("AWS::IAM::Role"))
+def test_roles_write_logs_to_their_functions_group_only(scenario: str, role_id: str) -> None:
+    model = stack(scenario)
+    functions = [f for f, role in function_roles(model).items() if role == role_id]
+    own_groups = [model.attribute(_log_group_of(model, f), "Arn") for f in functions]
+    problems = []
+    granted: set[str] = set()
+    for located in allow_statements(model, role_id):
+        # Any logs action, and any pattern ("*", "logs:*") that covers one.
+        logs = [a for a in located.actions if a.lower().startswith("logs:") or grants(a, "logs:x")]
+        if not logs:
+            continue
+        unexpected = [a for a in logs if a not in _LOG_WRITES]
+        if unexpected:
+            problems.append(f"{located.where}: {unexpected}; a function only writes its own logs")
+        if located.resources != own_groups:
+            problems.append(
+                f"{located.where}: {logs} on {located.resources}, not only its function's "
+                f"log group {own_groups}"
+            )
+        else:
+            granted.update(logs)
+    if functions:
+        missing = _LOG_WRITES - granted
+        assert not missing, f"{role_id}: {functions} cannot write their logs ({sorted(missing)})"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(("scenario", "function_id"), cases("AWS::Lambda::Function", ("defaults",)))
+def test_traced_functions_may_send_their_traces(scenario: str, function_id: str) -> None:
+    model = stack(scenario)
+    if (model.properties(function_id).get("TracingConfig") or {}).get("Mode") != "Active":
+        return
+    role_id = function_roles(model)[function_id]
+    sent = {
+        action
+        for located in allow_statements(model, role_id)
+        if located.resources == ["*"]
+        for action in located.actions
+    }
+    missing = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"} - sent
+    assert not missing, f"{function_id} traces actively, but its role lacks {sorted(missing)}"
 
 
 @pytest.mark.parametrize(("scenario", "group_id"), cases("AWS::Logs::LogGroup", ("defaults",)))

@@ -8,20 +8,8 @@ next. Services depend on the small ports defined here (`catalog` for the catalog
 services. Nothing here calls AWS: the ports are knowledge (which CloudTrail records matter,
 how a resource body reads, which import columns exist and their limits); the boto3 calls
 stay in each service's adapters.
+
+This package module imports nothing: a catalog service reaches `targets.catalog` without
+building the import vocabularies, which only the segmentation services use
+(`targets.vocabularies`).
 """
-
-from __future__ import annotations
-
-from collections.abc import Mapping
-
-from contracts import EngagementTarget
-from services.common.targets.connect.imports import CONNECT_IMPORTS
-from services.common.targets.imports import ImportVocabulary
-from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
-
-# The import file each target takes: the validator, the runner's re-check and the importer
-# all look a run's target up here.
-IMPORT_VOCABULARIES: Mapping[EngagementTarget, ImportVocabulary] = {
-    EngagementTarget.PINPOINT: PINPOINT_IMPORTS,
-    EngagementTarget.CONNECT: CONNECT_IMPORTS,
-}

@@ -294,3 +294,32 @@ def test_each_local_cloud_builds_its_services_in_an_environment_of_its_own() -> 
         assert sys.modules[module_name] is composed  # imported once, never dropped
     assert composed.BUILT == ["first", "second"]  # once per cloud, from its environment
     assert [answer["setting"] for answer in answers] == ["first", "first", "second", "second"]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_the_real_templates_functions_log_to_their_own_groups_with_their_own_roles() -> None:
+    # The template declares each function's role (no managed policy) and names its log
+    # group in LoggingConfig; the local cloud must build both as CloudFormation would.
+    with LocalCloud(emulators=[]) as cloud:
+        iam, logs = boto3.client("iam"), boto3.client("logs")
+        groups = {g["logGroupName"]: g for g in logs.describe_log_groups()["logGroups"]}
+        functions = list(cloud.runtime.functions.values())
+        assert functions
+        for spec in functions:
+            assert spec.log_group_name != f"/aws/lambda/{spec.name}", spec.logical_id
+            group = groups[spec.log_group_name]  # created by the stack, before the function
+            assert group["retentionInDays"] == 30
+            role_name = str(cloud.stack.properties(spec.logical_id)["Role"]).rsplit("/", 1)[-1]
+            assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+            documents: list[Any] = [
+                iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+                for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+            ]
+            statements: list[dict[str, Any]] = [s for d in documents for s in d["Statement"]]
+            log_grants = [s for s in statements if "logs:PutLogEvents" in _actions(s)]
+            assert [s["Resource"] for s in log_grants] == [group["arn"]], spec.logical_id
+        assert not [note for note in cloud.notes.values() if "managed policies" in note]

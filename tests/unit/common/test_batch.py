@@ -17,7 +17,7 @@ from contracts import (
     SegmentQueryValidated,
 )
 from contracts.examples import example_event
-from services.common.batch import handle_event_batch
+from services.common.batch import BatchProcessingError, handle_event_batch
 from services.common.observability import tracer
 
 
@@ -135,3 +135,31 @@ def test_records_are_handled_when_tracing_is_off(monkeypatch: pytest.MonkeyPatch
 
     assert response == {"batchItemFailures": []}
     assert handled == ["SegmentQueryRequested"]
+
+
+def test_a_batch_whose_every_record_fails_fails_the_invocation_with_each_error() -> None:
+    # SQS then delivers every message again; the error keeps why each one failed.
+    def handle(parsed: ParsedEvent[BaseModel]) -> None:
+        raise RuntimeError("downstream failure")
+
+    with pytest.raises(BatchProcessingError, match=r"All records failed processing \(2\)") as info:
+        handle_event_batch(
+            _sqs_event(_validated("run-1"), "not json"),
+            None,
+            handle,
+            accepts=[SegmentQueryValidated],
+        )
+
+    failures = info.value.failures
+    assert [failure.message_id for failure in failures] == ["m0", "m1"]
+    assert isinstance(failures[0].error, RuntimeError)
+    assert isinstance(failures[1].error, EventContractError)
+    assert handle_event_batch(_sqs_event(), None, handle, accepts=[SegmentQueryValidated]) == {
+        "batchItemFailures": []
+    }
+
+
+@pytest.mark.parametrize("event", [{}, {"Records": "m0"}, {"records": []}])
+def test_an_event_that_is_no_sqs_batch_is_refused(event: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="not an SQS batch"):
+        handle_event_batch(event, None, lambda parsed: None, accepts=[SegmentQueryValidated])

@@ -1,5 +1,10 @@
-"""What a handler's import leaves for later: the X-Ray SDK, Powertools' batch package, and
-the validators of models the service does not use (see bench/cold_start.py)."""
+"""What a cold start does not do (see bench/cold_start.py and docs/BENCHMARKS.md).
+
+A handler's import leaves the X-Ray SDK for the first traced call and the validators of
+the models the service does not use unbuilt; nothing imports Powertools' batch package
+(it builds Powertools' own pydantic parser models), not even the first invocation; only
+the query-validator imports the SQL parser; the catalog's services do not build the
+segmentation side's import vocabularies."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from services.common.observability import LazyTracer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -16,6 +23,15 @@ HANDLERS = sorted(
     f"services.{path.parent.name}.handler" for path in ROOT.glob("services/*/handler.py")
 )
 DEFERRED = ("aws_xray_sdk.core", "aws_lambda_powertools.utilities.batch", "requests")
+NEVER_IMPORTED = ("aws_lambda_powertools.utilities.batch", "aws_lambda_powertools.utilities.parser")
+SQL_PARSER = "sqlglot"
+CATALOG_HANDLERS = (
+    "services.catalog_backfill.handler",
+    "services.catalog_writer.handler",
+    "services.log_ingester.handler",
+    "services.name_resolver.handler",
+)
+IMPORT_VOCABULARIES = ("services.common.targets.imports", "services.common.targets.vocabularies")
 
 
 def test_importing_every_handler_defers_the_heavy_packages() -> None:
@@ -38,6 +54,62 @@ def test_importing_every_handler_defers_the_heavy_packages() -> None:
     assert len(HANDLERS) >= 8
     assert loaded == dict.fromkeys(DEFERRED, False)
     assert built is False  # no service imports it, so nothing built its validator
+
+
+def _loaded_after(code: str, names: tuple[str, ...], **environment: str) -> dict[str, bool]:
+    """Which of `names` a fresh interpreter has imported after running `code`."""
+    script = (
+        code
+        + f"\nimport sys, json\nprint(json.dumps({{n: n in sys.modules for n in {names!r}}}))\n"
+    )
+    output = subprocess.run(  # noqa: S603 - our interpreter, our code
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", **environment},
+        check=True,
+    )
+    loaded: dict[str, bool] = json.loads(output.stdout.splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_only_the_validator_imports_the_sql_parser(handler: str) -> None:
+    loaded = _loaded_after(f"import {handler}", (SQL_PARSER, *IMPORT_VOCABULARIES))
+    assert loaded[SQL_PARSER] is (handler == "services.query_validator.handler")
+    if handler in CATALOG_HANDLERS:
+        assert not any(loaded[name] for name in IMPORT_VOCABULARIES), loaded
+
+
+def test_the_first_invocation_does_not_import_powertools_batch_or_parser_models() -> None:
+    # A batch of one event the catalog-writer does not take: parsed, refused, and failed.
+    call = (
+        "import json\n"
+        "from services.catalog_writer.handler import lambda_handler\n"
+        "from services.common.batch import BatchProcessingError\n"
+        "from contracts import CatalogEntryChanged\n"
+        "from contracts.examples import example_event\n"
+        "from tests.fixtures.lambda_events import FakeLambdaContext, sqs_batch\n"
+        "try:\n"
+        "    lambda_handler(sqs_batch(example_event(CatalogEntryChanged)), FakeLambdaContext())\n"
+        "except BatchProcessingError as error:\n"
+        "    assert 'UnknownEventError' in str(error), error\n"
+        "else:\n"
+        "    raise AssertionError('the refused record did not fail its batch')\n"
+    )
+    loaded = _loaded_after(
+        call,
+        NEVER_IMPORTED,
+        POWERTOOLS_SERVICE_NAME="catalog-writer",
+        POWERTOOLS_METRICS_NAMESPACE="pinpoint-lake-tests",
+        POWERTOOLS_TRACE_DISABLED="true",
+        EVENT_BUS_NAME="bus",
+        CAMPAIGN_JOURNEY_TABLE_NAME="campaigns",
+        SEGMENT_TABLE_NAME="segments",
+        CATALOG_MIRROR_BUCKET_NAME="catalog-mirror",
+    )
+    assert loaded == dict.fromkeys(NEVER_IMPORTED, False)
 
 
 def test_the_lazy_tracer_is_built_by_the_first_traced_call() -> None:
