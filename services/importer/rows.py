@@ -32,11 +32,11 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from contracts import ImportCounts, RowRejection
 from services.common.targets.imports import ImportColumn as Column
-from services.common.targets.imports import ImportVocabulary
+from services.common.targets.imports import ImportVocabulary, record_item
 from services.common.targets.imports import ValueKind as Kind
 from services.common.targets.pinpoint.imports import PINPOINT_IMPORTS
 
@@ -340,20 +340,7 @@ def _endpoint_bytes(
     numbers: bool = True,
 ) -> int:
     """The record's JSON size as the target counts it, with room for the fields it adds."""
-    item: dict[str, Any] = {}
-    for column, cell in zip(columns, cells, strict=True):
-        if not cell:
-            continue
-        target = item
-        for key in column.path[:-1]:
-            target = target.setdefault(key, {})
-        leaf = column.path[-1]
-        if column.kind is Kind.ATTRIBUTE:
-            target.setdefault(leaf, []).append(cell)
-        elif column.kind is Kind.NUMBER and numbers:
-            target[leaf] = float(cell)
-        else:
-            target[leaf] = cell
+    item = record_item(columns, cells, numbers=numbers)
     return len(json.dumps(item, separators=(",", ":"))) + vocabulary.limits.record_allowance
 
 

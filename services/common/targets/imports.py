@@ -8,9 +8,10 @@ the validator admits is one the importer can write, and the other way round.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 
 class ValueKind(Enum):
@@ -144,3 +145,26 @@ class ImportVocabulary:
             if lowered.startswith(prefix.lower()):
                 return prefix + header[len(prefix) :]
         return None
+
+
+def record_item(
+    columns: Sequence[ImportColumn], cells: Sequence[str], *, numbers: bool = True
+) -> dict[str, Any]:
+    """One row of an import file as the target's JSON record: each value at its column's
+    path, attributes as lists, numbers as numbers (`numbers=False` keeps them as text); an
+    empty cell sets nothing."""
+    item: dict[str, Any] = {}
+    for column, cell in zip(columns, cells, strict=True):
+        if not cell:
+            continue
+        target = item
+        for key in column.path[:-1]:
+            target = target.setdefault(key, {})
+        leaf = column.path[-1]
+        if column.kind is ValueKind.ATTRIBUTE:
+            target.setdefault(leaf, []).append(cell)
+        elif column.kind is ValueKind.NUMBER and numbers:
+            target[leaf] = float(cell)
+        else:
+            target[leaf] = cell
+    return item

@@ -18,6 +18,7 @@ from services.common.targets.imports import (
     ImportLimits,
     ImportVocabulary,
     ValueKind,
+    record_item,
 )
 
 CHANNEL_TYPES = (
@@ -119,21 +120,7 @@ def is_resource_id(value: str | None) -> bool:
 def endpoint_item(columns: Sequence[ImportColumn], cells: Sequence[str]) -> dict[str, Any]:
     """One row of a CSV import file as the line of a JSON import file says it (an
     EndpointBatchItem): an empty cell sets nothing, as in the CSV file."""
-    item: dict[str, Any] = {}
-    for column, cell in zip(columns, cells, strict=True):
-        if not cell:
-            continue
-        target = item
-        for key in column.path[:-1]:
-            target = target.setdefault(key, {})
-        leaf = column.path[-1]
-        if column.kind is ValueKind.ATTRIBUTE:
-            target.setdefault(leaf, []).append(cell)
-        elif column.kind is ValueKind.NUMBER:
-            target[leaf] = float(cell)
-        else:
-            target[leaf] = cell
-    return item
+    return record_item(columns, cells)
 
 
 def cleared_item(columns: Sequence[ImportColumn], endpoint_id: str) -> dict[str, Any]:
