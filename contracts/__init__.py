@@ -19,6 +19,7 @@ from contracts._base import (
     RunId,
     UtcDatetime,
     derived_event_id,
+    host_clock,
     new_event_id,
     utc_now,
 )
@@ -199,6 +200,7 @@ __all__ = [
     "derived_event_id",
     "describe_validation_error",
     "entry_size",
+    "host_clock",
     "new_event_id",
     "parse_event",
     "put_events_entry",

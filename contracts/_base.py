@@ -6,6 +6,9 @@ part of building the models at import (each cold start pays it).
 """
 
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
@@ -72,8 +75,26 @@ def _as_utc(moment: datetime) -> datetime:
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_as_utc)]
 
 
+# The clock the services read. On Lambda it is the system clock; a host that runs the
+# functions on a clock of its own (the local cloud's virtual clock) sets it around each
+# invocation (`host_clock`), so what a function stamps (claims, deadlines, events) and what
+# it compares them with later are on one clock.
+_HOST_CLOCK: ContextVar[Callable[[], datetime] | None] = ContextVar("host_clock", default=None)
+
+
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    clock = _HOST_CLOCK.get()
+    return datetime.now(UTC) if clock is None else clock().astimezone(UTC)
+
+
+@contextmanager
+def host_clock(clock: Callable[[], datetime]) -> Iterator[None]:
+    """`utc_now()` reads `clock` inside this block (the local runtime's invocations)."""
+    token = _HOST_CLOCK.set(clock)
+    try:
+        yield
+    finally:
+        _HOST_CLOCK.reset(token)
 
 
 def new_event_id() -> str:

@@ -39,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from contracts import host_clock
 from infra.local.clock import VirtualClock
 from infra.local.schedule import Schedule
 from infra.local.xray import TracedInvocation
@@ -471,7 +472,8 @@ class LocalRuntime:
         if trace_header:
             environ["_X_AMZN_TRACE_ID"] = trace_header
         try:
-            with function_identity(environ):
+            # The function reads the cloud's virtual clock, as every emulator does.
+            with function_identity(environ), host_clock(self.clock.now):
                 yield
         finally:
             environ.clear()

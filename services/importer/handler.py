@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aws_lambda_powertools.metrics import MetricUnit
 
-from contracts import ImportCheckDue, ParsedEvent, ScheduledEvent, SegmentQuerySucceeded
+from contracts import (
+    ImportCheckDue,
+    ParsedEvent,
+    ScheduledEvent,
+    SegmentQuerySucceeded,
+    utc_now,
+)
 from services.common.function import LambdaFunction, Routes, route
 from services.common.observability import logger, metrics
 from services.importer.bootstrap import Importer, bootstrap
@@ -23,7 +27,7 @@ def on_result(importer: Importer, parsed: ParsedEvent[SegmentQuerySucceeded]) ->
         )
         metrics.add_metric(name="ResultsRefused", unit=MetricUnit.Count, value=1)
         return
-    step = import_result(detail, importer.ports, importer.placement, datetime.now(UTC))
+    step = import_result(detail, importer.ports, importer.placement, utc_now())
     # Counts and codes only: rows and their values never reach the log.
     logger.info("import step", extra={"run_id": detail.data.run_id, "step": step.value})
 
@@ -31,8 +35,8 @@ def on_result(importer: Importer, parsed: ParsedEvent[SegmentQuerySucceeded]) ->
 def on_schedule(importer: Importer, parsed: ParsedEvent[ScheduledEvent]) -> None:
     # The runs' claims and deadlines were stamped with this function's clock, so the poll
     # judges them by the same clock (not the envelope's time: a poll retried or delivered
-    # late reads the jobs now, and on the local cloud the envelope's time is virtual).
-    report = poll_imports(datetime.now(UTC), importer.ports, importer.placement)
+    # late reads the jobs now).
+    report = poll_imports(utc_now(), importer.ports, importer.placement)
     if report.ended:
         logger.info(
             "imports ended",
@@ -47,7 +51,7 @@ def on_schedule(importer: Importer, parsed: ParsedEvent[ScheduledEvent]) -> None
 
 def on_check(importer: Importer, parsed: ParsedEvent[ImportCheckDue]) -> None:
     # The importer's own follow-up of one running job (sent to its queue with a delay).
-    report = follow_run(parsed.detail, datetime.now(UTC), importer.ports, importer.placement)
+    report = follow_run(parsed.detail, utc_now(), importer.ports, importer.placement)
     if report.ended:
         logger.info(
             "import ended",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aws_lambda_powertools.metrics import MetricUnit
 
 from contracts import (
@@ -11,6 +9,7 @@ from contracts import (
     ParsedEvent,
     ScheduledEvent,
     SegmentQueryValidated,
+    utc_now,
 )
 from services.common.function import LambdaFunction, Routes, route
 from services.common.observability import logger, metrics
@@ -30,7 +29,7 @@ def on_validated(runner: QueryRunner, parsed: ParsedEvent[SegmentQueryValidated]
         )
         metrics.add_metric(name="ValidatedRunsRefused", unit=MetricUnit.Count, value=1)
         return
-    execution = start_run(detail, runner.ports, runner.placement, datetime.now(UTC))
+    execution = start_run(detail, runner.ports, runner.placement, utc_now())
     logger.info("query started", extra={"run_id": detail.data.run_id, "execution": execution})
 
 
@@ -41,9 +40,9 @@ def on_athena_state(runner: QueryRunner, parsed: ParsedEvent[AthenaQueryStateCha
 
 
 def on_schedule(runner: QueryRunner, parsed: ParsedEvent[ScheduledEvent]) -> None:
-    # Schedules may be late or early: the envelope's time is when the rule fired.
-    now = parsed.envelope.time or datetime.now(UTC)
-    stopped = stop_overdue(now, runner.ports, runner.placement)
+    # Deadlines were stamped with this function's clock, so the sweep judges them by the
+    # same clock now (a sweep delivered late still judges the runs as they are).
+    stopped = stop_overdue(utc_now(), runner.ports, runner.placement)
     if stopped:
         logger.warning("stopped overdue queries", extra={"run_ids": stopped})
 

@@ -563,7 +563,11 @@ def segmentation_cloud(
     tmp_path_factory: pytest.TempPathFactory, segmentation_faults: ServiceFaults
 ) -> Iterator[LocalCloud]:
     lake = write_lake(tmp_path_factory.mktemp("lake"))
-    with segmentation_on_local_cloud(lake, segmentation_faults) as running:
+    # The functions read the virtual clock, and an outage's five deliveries 30 minutes apart
+    # outlast the default hour of import timeout: room for a redrive to complete the run.
+    with segmentation_on_local_cloud(
+        lake, segmentation_faults, ImportTimeoutSeconds=6 * 3600
+    ) as running:
         yield running
 
 
@@ -648,10 +652,10 @@ class TestSegmentationPipeline:
         receives = max_receive_count(seg.cloud, "ImporterQueue")
         assert len(letter.reasons) == receives
         assert "InternalServerErrorException" in letter.reasons[0]
-        # Later deliveries find the run claimed by the first: they come back after the queue's
-        # visibility timeout (30 virtual minutes), but the importer measures its 15-minute
-        # claim lease with the wall clock, which stands still on the local cloud. (On AWS the
-        # lease runs out first and each redelivery tries CreateImportJob again.)
+        # Later deliveries come back after the queue's visibility timeout (30 minutes), when
+        # the first claim's 15-minute lease has run out; by then the minute poll has taken
+        # the stopped claim over and is trying CreateImportJob itself, so each redelivery
+        # finds a fresh claim.
         assert all("ImportInProgressError" in reason for reason in letter.reasons[1:])
         assert seg.jobs_of("import-outage") == []
         assert seg.outcome("import-outage") is None
@@ -767,9 +771,7 @@ class TestSegmentationPipeline:
 def test_a_stuck_query_is_stopped_by_the_runner_and_notified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A cloud of its own: handlers take deadlines from the wall clock while the overdue rule
-    # fires on the virtual one, so once a test has moved the clock minutes ahead, every run
-    # still running at the next overdue tick looks overdue (60 s is the template's minimum).
+    # A cloud of its own, with the template's shortest query timeout (60 s).
     faults = ServiceFaults()
     lake = write_lake(tmp_path)
     with segmentation_on_local_cloud(lake, faults, QueryTimeoutSeconds=60) as cloud:
@@ -848,10 +850,11 @@ class ConnectSegmentation:
 
 @pytest.fixture(scope="class")
 def connect_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
-
     lake = write_lake(tmp_path_factory.mktemp("lake"))
     with LocalCloud(
         data_lake=lake,
+        # Room for an outage's deliveries and a redrive (see segmentation_cloud).
+        parameters={"ImportTimeoutSeconds": 6 * 3600},
         emulators=(pinpoint_emulator, athena_emulator, customer_profiles_emulator),
     ) as running:
         only_pipeline(running, SEGMENTATION_FUNCTIONS, keep_schedules=True)

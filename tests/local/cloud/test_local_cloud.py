@@ -8,12 +8,14 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
+from contracts import utc_now
 from infra.local import LocalCloud
 from infra.local.cloud import EmulatorSetup
 from infra.local.runtime import FunctionSpec, NotSettledError
@@ -294,6 +296,26 @@ def test_each_local_cloud_builds_its_services_in_an_environment_of_its_own() -> 
         assert sys.modules[module_name] is composed  # imported once, never dropped
     assert composed.BUILT == ["first", "second"]  # once per cloud, from its environment
     assert [answer["setting"] for answer in answers] == ["first", "first", "second", "second"]
+
+
+def test_functions_read_the_local_clouds_virtual_clock() -> None:
+    """What a function stamps and later compares (claims, deadlines, event times) is on the
+    cloud's clock, as every emulator's and schedule's time is."""
+    with LocalCloud(template=TOY_TEMPLATE, emulators=[]) as cloud:
+        spec = FunctionSpec(
+            logical_id="Composed",
+            name="composed-clock",
+            arn="arn:aws:lambda:us-east-1:123456789012:function:composed-clock",
+            handler="tests.local.cloud.toy_service.composed.lambda_handler",
+            code_path=Path(__file__).resolve().parents[3],
+            environment={"TOY_SETTING": "clock", "POWERTOOLS_SERVICE_NAME": "composed"},
+        )
+        cloud.runtime.register_function(spec)
+        cloud.advance(6 * 3600)
+        answer = cloud.runtime.invoke(spec.name, {})
+        assert answer["now"] == cloud.clock.now()
+        # Outside an invocation the system's clock: hours behind the advanced virtual one.
+        assert cloud.clock.now() - utc_now() > timedelta(hours=5)
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:

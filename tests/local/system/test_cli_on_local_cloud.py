@@ -289,9 +289,6 @@ def test_query_submit_syncs_a_key_and_refreshes_a_segment_by_id(
     assert [s["Name"] for s in listed["Item"]].count("CLI") == 1
 
 
-# Last in the module: it moves the shared cloud's clock hours ahead, and the runner's
-# overdue sweep fires on the virtual clock while handlers stamp deadlines with the wall
-# clock (docs/RELIABILITY.md, known limits), so a run started after it would time out.
 def test_a_saved_segment_runs_on_its_schedule_and_shows_its_runs(
     run: Any, cloud: LocalCloud, tmp_path: Path
 ) -> None:

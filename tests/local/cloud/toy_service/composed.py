@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from contracts import utc_now
 from services.common.function import LambdaFunction
 
 BUILT: list[str] = []
@@ -21,7 +22,7 @@ def bootstrap() -> str:
 
 
 def answer(setting: str, event: dict[str, Any], _: Any) -> dict[str, Any]:
-    return {"setting": setting, "event": event}
+    return {"setting": setting, "event": event, "now": utc_now()}
 
 
 lambda_handler = LambdaFunction(bootstrap, answer, log_metrics=False)
