@@ -15,6 +15,7 @@ from infra.local import LocalCloud
 from infra.local.cloud import EmulatorSetup
 from infra.local.delivery import Redelivery
 from infra.local.pinpoint import CloudTrailRecorder, PinpointEmulator
+from tests.fixtures.lake import write_table
 
 _deserialize = TypeDeserializer().deserialize
 
@@ -130,11 +131,13 @@ select endpoint_id as "Id", 'EMAIL' as "ChannelType", email as "Address",
 
 def write_lake(root: Path) -> Path:
     """A data lake with one table, crm_customers: endpoints on the plans in PLANS."""
-    (root / "crm_customers").mkdir()
-    lines = ["endpoint_id,plan,email"]
-    lines += [
-        f"{endpoint},{PLANS[index % len(PLANS)]},user{index}@example.com"
-        for index, endpoint in enumerate(ENDPOINTS)
-    ]
-    (root / "crm_customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+    write_table(
+        root,
+        "crm_customers",
+        "endpoint_id,plan,email",
+        (
+            f"{endpoint},{PLANS[index % len(PLANS)]},user{index}@example.com"
+            for index, endpoint in enumerate(ENDPOINTS)
+        ),
+    )
     return root

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.lake import write_table
+
 pytestmark = pytest.mark.system
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,9 +25,7 @@ NOISE = ("Traceback", "nanobind", "Warning", '"_aws"', '"level"')
 @pytest.fixture
 def lake(tmp_path: Path) -> Path:
     root = tmp_path / "lake"
-    (root / "crm").mkdir(parents=True)
-    rows = "\n".join(f"{index:032x},gold" for index in range(1, 4))
-    (root / "crm" / "part-0.csv").write_text(f"endpoint_id,plan\n{rows}\n")
+    write_table(root, "crm", "endpoint_id,plan", (f"{index:032x},gold" for index in range(1, 4)))
     return root
 
 

@@ -16,6 +16,7 @@ from cli.stack import StackOutputs
 from cli.traces import run_traces
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
+from tests.fixtures.lake import write_table
 
 pytestmark = pytest.mark.system
 
@@ -23,9 +24,7 @@ pytestmark = pytest.mark.system
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cli-lake")
-    (root / "crm").mkdir()
-    rows = "\n".join(f"{index:032x},gold" for index in range(1, 4))
-    (root / "crm" / "part-0.csv").write_text(f"endpoint_id,plan\n{rows}\n")
+    write_table(root, "crm", "endpoint_id,plan", (f"{index:032x},gold" for index in range(1, 4)))
     return root
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
+from tests.fixtures.lake import write_table
 from tests.fixtures.notifications import notifications, sns_inbox
 
 pytestmark = pytest.mark.system
@@ -22,13 +23,12 @@ CUSTOMERS = [f"cust-{index}" for index in range(1, 7)]
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lake")
-    (root / "crm_customers").mkdir()
-    lines = ["customer_id,plan,lifetime_value,email"]
+    rows = []
     for index, customer in enumerate(CUSTOMERS):
         plan = "gold" if index % 2 == 0 else "silver"
         email = "not an email" if index == 4 else f"user{index}@example.com"
-        lines.append(f"{customer},{plan},{100 + index * 10},{email}")
-    (root / "crm_customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+        rows.append(f"{customer},{plan},{100 + index * 10},{email}")
+    write_table(root, "crm_customers", "customer_id,plan,lifetime_value,email", rows)
     return root
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
+from tests.fixtures.lake import write_table
 
 pytestmark = pytest.mark.system
 
@@ -27,10 +28,8 @@ MOST_OVERHEAD_SECONDS = 5.0
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lake")
-    (root / "crm_customers").mkdir()
-    lines = ["endpoint_id,plan,email"]
-    lines += [f"{index:032x},gold,user{index}@example.com" for index in range(1, 4)]
-    (root / "crm_customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+    rows = (f"{index:032x},gold,user{index}@example.com" for index in range(1, 4))
+    write_table(root, "crm_customers", "endpoint_id,plan,email", rows)
     return root
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
+from tests.fixtures.lake import write_table
 
 pytestmark = [pytest.mark.system, pytest.mark.slow]
 
@@ -35,10 +36,8 @@ QUERIES = {
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lake")
-    (root / "crm_customers").mkdir()
-    lines = ["customer_id,plan,email"]
-    lines += [f"{index:032x},plan{index % 5},user{index}@example.com" for index in range(1, 11)]
-    (root / "crm_customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+    rows = (f"{index:032x},plan{index % 5},user{index}@example.com" for index in range(1, 11))
+    write_table(root, "crm_customers", "customer_id,plan,email", rows)
     return root
 
 

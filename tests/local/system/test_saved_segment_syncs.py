@@ -15,6 +15,7 @@ import pytest
 
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
+from tests.fixtures.lake import write_table
 from tests.fixtures.notifications import notifications, sns_inbox
 
 pytestmark = pytest.mark.system
@@ -28,14 +29,12 @@ CONNECT = 'select customer_id as "Id", plan as "Attributes.Plan" from customers'
 
 
 def write_members(lake: Path, plans: dict[str, str]) -> None:
-    lines = ["endpoint_id,plan,email"]
-    lines += [f"{key},{plan},{key[-4:]}@example.com" for key, plan in plans.items()]
-    (lake / "members" / "part-0.csv").write_text("\n".join(lines) + "\n")
+    rows = (f"{key},{plan},{key[-4:]}@example.com" for key, plan in plans.items())
+    write_table(lake, "members", "endpoint_id,plan,email", rows)
 
 
 def write_customers(lake: Path, plans: dict[str, str]) -> None:
-    lines = ["customer_id,plan", *(f"{key},{plan}" for key, plan in plans.items())]
-    (lake / "customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+    write_table(lake, "customers", "customer_id,plan", (f"{k},{p}" for k, p in plans.items()))
 
 
 @pytest.fixture(scope="module")

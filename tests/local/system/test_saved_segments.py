@@ -17,6 +17,7 @@ import pytest
 
 from infra.local import LocalCloud
 from infra.local.athena import AthenaEmulator
+from tests.fixtures.lake import write_table
 from tests.fixtures.notifications import notifications, sns_inbox
 
 pytestmark = pytest.mark.system
@@ -32,10 +33,7 @@ from crm_customers
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("saved-segments-lake")
-    (root / "crm_customers").mkdir()
-    lines = ["endpoint_id,plan,email"]
-    lines += [f"{endpoint},gold,user{n}@example.com" for n, endpoint in enumerate(ENDPOINTS)]
-    (root / "crm_customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+    _write_customers(root, {})
     return root
 
 
@@ -77,12 +75,11 @@ def _create_schedule(cloud: LocalCloud, name: str, expression: str) -> str:
 
 
 def _write_customers(lake: Path, plans: dict[str, str]) -> None:
-    lines = ["endpoint_id,plan,email"]
-    lines += [
+    rows = (
         f"{endpoint},{plans.get(endpoint, 'gold')},user{n}@example.com"
         for n, endpoint in enumerate(ENDPOINTS)
-    ]
-    (lake / "crm_customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+    )
+    write_table(lake, "crm_customers", "endpoint_id,plan,email", rows)
 
 
 def test_each_fire_is_one_run_and_a_duplicate_fire_is_the_same_run(

@@ -11,6 +11,7 @@ import pytest
 
 from contracts import SegmentQueryRequested, put_events_entry
 from infra.local import LocalCloud
+from tests.fixtures.lake import write_table
 from tests.fixtures.notifications import notifications, sns_inbox
 
 pytestmark = pytest.mark.system
@@ -21,12 +22,12 @@ ENDPOINTS = [f"{index:032x}" for index in range(1, 7)]
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("lake")
-    (root / "crm_customers").mkdir()
-    lines = ["endpoint_id,plan,lifetime_value,email"]
-    for index, endpoint_id in enumerate(ENDPOINTS):
-        plan = "gold" if index % 2 == 0 else "silver"
-        lines.append(f"{endpoint_id},{plan},{100 + index * 10},user{index}@example.com")
-    (root / "crm_customers" / "part-0.csv").write_text("\n".join(lines) + "\n")
+    rows = (
+        f"{endpoint_id},{'gold' if index % 2 == 0 else 'silver'},{100 + index * 10},"
+        f"user{index}@example.com"
+        for index, endpoint_id in enumerate(ENDPOINTS)
+    )
+    write_table(root, "crm_customers", "endpoint_id,plan,lifetime_value,email", rows)
     return root
 
 
