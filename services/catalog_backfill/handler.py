@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from services.common.init_phase import init_phase
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with init_phase():  # the handler's imports are its cold start
+    from typing import Any
 
-from services.catalog_backfill.bootstrap import CatalogBackfill, bootstrap
-from services.catalog_backfill.logic import handle_request
-from services.common.function import LambdaFunction
-from services.common.observability import logger
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from services.catalog_backfill.bootstrap import CatalogBackfill, bootstrap
+    from services.catalog_backfill.logic import handle_request
+    from services.common.function import LambdaFunction
+    from services.common.observability import logger
 
 
 def answer(service: CatalogBackfill, event: dict[str, Any], _: LambdaContext) -> dict[str, Any]:

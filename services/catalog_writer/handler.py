@@ -3,13 +3,16 @@ announces changes."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
+from services.common.init_phase import init_phase
 
-from contracts import ParsedEvent, PinpointResourceResolved
-from services.catalog_writer.bootstrap import CatalogWriter, bootstrap
-from services.catalog_writer.logic import apply_resolution
-from services.common.function import LambdaFunction, Routes, route
-from services.common.observability import logger, metrics
+with init_phase():  # the handler's imports are its cold start
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from contracts import ParsedEvent, PinpointResourceResolved
+    from services.catalog_writer.bootstrap import CatalogWriter, bootstrap
+    from services.catalog_writer.logic import apply_resolution
+    from services.common.function import LambdaFunction, Routes, route
+    from services.common.observability import logger, metrics
 
 
 def on_resolved(writer: CatalogWriter, parsed: ParsedEvent[PinpointResourceResolved]) -> None:

@@ -1,16 +1,21 @@
-"""Lazily built boto3 clients, shared by a service's adapters.
+"""Lazily built AWS clients, shared by a service's adapters.
 
 Nothing talks to AWS at import time: a client is built on first use and cached. Each service's
 bootstrap makes its own `AwsClients` (a test hands it one built on another session), so no
 client is shared through module state.
+
+On Lambda the clients come from a botocore session, not boto3's: a boto3 client *is* the
+botocore client, and what boto3 adds (resources, s3transfer's managed transfers) no function
+uses, while importing it costs every cold start about an eighth of `import boto3`. A test or
+the local cloud may hand in any session that builds clients, boto3's included.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 if TYPE_CHECKING:
@@ -31,18 +36,35 @@ DEFAULT_CONFIG = Config(
 )
 
 
+class ClientSession(Protocol):
+    """What builds clients: a boto3 session, or `BotocoreSession`."""
+
+    def client(self, service_name: Any, *, config: Config | None = ...) -> Any: ...
+
+
+class BotocoreSession:
+    """A botocore session asked for clients the way boto3's is (credentials, region and
+    endpoints from the environment, as boto3 reads them)."""
+
+    def __init__(self) -> None:
+        self._session = botocore.session.Session()
+
+    def client(self, service_name: Any, *, config: Config | None = None) -> Any:
+        return self._session.create_client(service_name, config=config)
+
+
 class AwsClients:
     def __init__(
         self,
-        session_factory: Callable[[], boto3.session.Session] = boto3.session.Session,
+        session_factory: Callable[[], ClientSession] = BotocoreSession,
         config: Config = DEFAULT_CONFIG,
     ) -> None:
         self._session_factory = session_factory
         self._config = config
-        self._session: boto3.session.Session | None = None
+        self._session: ClientSession | None = None
         self._cache: dict[str, Any] = {}
 
-    def use_session(self, session_factory: Callable[[], boto3.session.Session]) -> None:
+    def use_session(self, session_factory: Callable[[], ClientSession]) -> None:
         """Build every client from now on with this session factory."""
         self._session_factory = session_factory
         self.reset()
@@ -61,7 +83,7 @@ class AwsClients:
         if client is None:
             if self._session is None:
                 self._session = self._session_factory()
-            client = self._session.client(service_name, config=self._config)  # type: ignore[call-overload]
+            client = self._session.client(service_name, config=self._config)
             self._cache[service_name] = client
         return client
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
+from services.common.init_phase import init_phase
 
-from contracts import (
-    ImportCheckDue,
-    ParsedEvent,
-    ScheduledEvent,
-    SegmentQuerySucceeded,
-    utc_now,
-)
-from services.common.function import LambdaFunction, Routes, route
-from services.common.observability import logger, metrics
-from services.importer.bootstrap import Importer, bootstrap
-from services.importer.logic import follow_run, import_result, poll_imports, refusal
+with init_phase():  # the handler's imports are its cold start
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from contracts import (
+        ImportCheckDue,
+        ParsedEvent,
+        ScheduledEvent,
+        SegmentQuerySucceeded,
+        utc_now,
+    )
+    from services.common.function import LambdaFunction, Routes, route
+    from services.common.observability import logger, metrics
+    from services.importer.bootstrap import Importer, bootstrap
+    from services.importer.logic import follow_run, import_result, poll_imports, refusal
 
 
 def on_result(importer: Importer, parsed: ParsedEvent[SegmentQuerySucceeded]) -> None:

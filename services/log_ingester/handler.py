@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from services.common.init_phase import init_phase
 
-from contracts import (
-    CatalogBackfillRequested,
-    CloudTrailApiCall,
-    EventContractError,
-    ParsedEvent,
-    S3ObjectCreated,
-    utc_now,
-)
-from services.common.function import LambdaFunction, Routes, route
-from services.log_ingester.backfill import complete_request, run_backfill
-from services.log_ingester.bootstrap import LogIngester, bootstrap
-from services.log_ingester.logic import (
-    FileStatus,
-    ingest_api_call,
-    ingest_log_file,
-    report_unreadable_api_call,
-)
-from services.log_ingester.records import safe_text
-from services.log_ingester.reporting import report_backfill, report_file, report_records
+with init_phase():  # the handler's imports are its cold start
+    from collections.abc import Mapping
+    from typing import Any
+
+    from contracts import (
+        CatalogBackfillRequested,
+        CloudTrailApiCall,
+        EventContractError,
+        ParsedEvent,
+        S3ObjectCreated,
+        utc_now,
+    )
+    from services.common.function import LambdaFunction, Routes, route
+    from services.log_ingester.backfill import complete_request, run_backfill
+    from services.log_ingester.bootstrap import LogIngester, bootstrap
+    from services.log_ingester.logic import (
+        FileStatus,
+        ingest_api_call,
+        ingest_log_file,
+        report_unreadable_api_call,
+    )
+    from services.log_ingester.records import safe_text
+    from services.log_ingester.reporting import report_backfill, report_file, report_records
 
 
 def on_log_file(ingester: LogIngester, parsed: ParsedEvent[S3ObjectCreated]) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
+from services.common.init_phase import init_phase
 
-from contracts import ParsedEvent, PinpointResourceChanged
-from services.common.function import LambdaFunction, Routes, route
-from services.common.observability import logger, metrics
-from services.name_resolver.bootstrap import NameResolver, bootstrap
-from services.name_resolver.logic import resolve
+with init_phase():  # the handler's imports are its cold start
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from contracts import ParsedEvent, PinpointResourceChanged
+    from services.common.function import LambdaFunction, Routes, route
+    from services.common.observability import logger, metrics
+    from services.name_resolver.bootstrap import NameResolver, bootstrap
+    from services.name_resolver.logic import resolve
 
 
 def on_change(resolver: NameResolver, parsed: ParsedEvent[PinpointResourceChanged]) -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyPersistenceLayerError,
-)
+from services.common.init_phase import init_phase
 
-from contracts import Event, ParsedEvent
-from services.common.function import LambdaFunction, Route, Routes
-from services.common.observability import logger, metrics
-from services.notifier.bootstrap import Notifier, bootstrap
-from services.notifier.logic import TERMINAL_EVENTS
+with init_phase():  # the handler's imports are its cold start
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyPersistenceLayerError,
+    )
+
+    from contracts import Event, ParsedEvent
+    from services.common.function import LambdaFunction, Route, Routes
+    from services.common.observability import logger, metrics
+    from services.notifier.bootstrap import Notifier, bootstrap
+    from services.notifier.logic import TERMINAL_EVENTS
 
 
 def on_ended(notifier: Notifier, parsed: ParsedEvent[Event]) -> None:

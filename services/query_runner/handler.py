@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
+from services.common.init_phase import init_phase
 
-from contracts import (
-    AthenaQueryStateChange,
-    ParsedEvent,
-    ScheduledEvent,
-    SegmentQueryValidated,
-    utc_now,
-)
-from services.common.function import LambdaFunction, Routes, route
-from services.common.observability import logger, metrics
-from services.query_runner.bootstrap import QueryRunner, bootstrap
-from services.query_runner.logic import finish_run, start_run, stop_overdue
+with init_phase():  # the handler's imports are its cold start
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from contracts import (
+        AthenaQueryStateChange,
+        ParsedEvent,
+        ScheduledEvent,
+        SegmentQueryValidated,
+        utc_now,
+    )
+    from services.common.function import LambdaFunction, Routes, route
+    from services.common.observability import logger, metrics
+    from services.query_runner.bootstrap import QueryRunner, bootstrap
+    from services.query_runner.logic import finish_run, start_run, stop_overdue
 
 
 def on_validated(runner: QueryRunner, parsed: ParsedEvent[SegmentQueryValidated]) -> None:

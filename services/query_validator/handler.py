@@ -7,19 +7,22 @@ DLQ. Only messages that are not such a request at all go there.
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
+from services.common.init_phase import init_phase
 
-from contracts import (
-    EventContractError,
-    ParsedEvent,
-    SegmentQueryRejected,
-    SegmentQueryRequested,
-    utc_now,
-)
-from services.common.function import LambdaFunction, Routes, route
-from services.common.observability import logger, metrics
-from services.query_validator.bootstrap import QueryValidator, bootstrap
-from services.query_validator.logic import Outcome, answer, answer_unreadable
+with init_phase():  # the handler's imports are its cold start
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    from contracts import (
+        EventContractError,
+        ParsedEvent,
+        SegmentQueryRejected,
+        SegmentQueryRequested,
+        utc_now,
+    )
+    from services.common.function import LambdaFunction, Routes, route
+    from services.common.observability import logger, metrics
+    from services.query_validator.bootstrap import QueryValidator, bootstrap
+    from services.query_validator.logic import Outcome, answer, answer_unreadable
 
 
 def _publish(validator: QueryValidator, outcome: Outcome) -> None:

@@ -32,6 +32,10 @@ CATALOG_HANDLERS = (
     "services.name_resolver.handler",
 )
 IMPORT_VOCABULARIES = ("services.common.targets.imports", "services.common.targets.vocabularies")
+# Clients come from botocore (services/common/clients.py); boto3 is imported only where a
+# library needs it: Powertools' idempotency store (notifier) and DynamoDB's type
+# (de)serializer (catalog-writer).
+BOTO3_USERS = ("services.catalog_writer.handler", "services.notifier.handler")
 
 
 def test_importing_every_handler_defers_the_heavy_packages() -> None:
@@ -80,6 +84,13 @@ def test_only_the_validator_imports_the_sql_parser(handler: str) -> None:
     assert loaded[SQL_PARSER] is (handler == "services.query_validator.handler")
     if handler in CATALOG_HANDLERS:
         assert not any(loaded[name] for name in IMPORT_VOCABULARIES), loaded
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_only_handlers_whose_libraries_need_it_import_boto3(handler: str) -> None:
+    loaded = _loaded_after(f"import {handler}", ("boto3", "s3transfer", "botocore.client"))
+    needs_boto3 = handler in BOTO3_USERS
+    assert loaded == {"boto3": needs_boto3, "s3transfer": needs_boto3, "botocore.client": True}
 
 
 def test_the_first_invocation_does_not_import_powertools_batch_or_parser_models() -> None:

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from pydantic import Field
 
-from services.common.clients import AwsClients
+from services.common.clients import AwsClients, BotocoreSession
 from services.common.settings import ServiceSettings, SettingsError, load_settings
 
 
@@ -84,3 +84,20 @@ def test_clients_can_be_redirected_to_another_session() -> None:
 
     assert clients.sns() is not before
     assert clients.sns().meta.region_name == "ap-south-1"
+
+
+def test_by_default_clients_come_from_botocore_with_the_environments_region_and_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:4566")
+
+    clients = AwsClients()
+    sqs = clients.sqs()
+
+    assert type(clients._session) is BotocoreSession  # which session was built
+    assert sqs.meta.region_name == "eu-central-1"
+    assert sqs.meta.endpoint_url == "http://127.0.0.1:4566"
+    assert sqs.meta.config.retries["mode"] == "standard"  # type: ignore[attr-defined]
+    assert sqs.meta.config.read_timeout == 30  # type: ignore[attr-defined]
+    assert clients.sqs() is sqs
