@@ -28,6 +28,12 @@ consume (a CatalogEntryChanged), so nothing leaves the process; that time shows 
 lazy import moved into the first invocation. X-Ray is told the request is not sampled and
 points at the loopback address, so no trace is sent anywhere.
 
+Each handler's floor is measured too: the third-party modules its import loads (botocore,
+pydantic, Powertools, sqlglot for the validator...), imported alone in the same order and
+the same init phase (`services.common.init_phase`), with none of the project's code. What a
+handler takes beyond its floor is what the project's own code (contracts, services) costs;
+the floor is what no change to that code can remove.
+
 A `-X importtime` profile of the slowest handler lists the packages its import spends most
 time in (self time, summed per top-level package).
 """
@@ -94,6 +100,34 @@ result["call_cpu"] = time.process_time() - started
 CHILD_REPORT = """
 print("\\nBENCH " + json.dumps(result))
 """
+# Lists, in load order, the third-party modules a handler's import loads.
+CHILD_LIBRARIES = """
+import json, sys
+import {module}
+own = {{"contracts", "services"}}
+names = [
+    name for name in sys.modules
+    if name.partition(".")[0] not in own and name.partition(".")[0] not in sys.stdlib_module_names
+]
+print("\\nBENCH " + json.dumps(names))
+"""
+# Imports those modules alone, inside the handlers' init phase (collector paused, then frozen).
+CHILD_FLOOR = """
+import time
+_cpu = time.process_time()
+import gc, importlib
+gc.disable()
+for name in {names!r}:
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass  # an alias a package put in sys.modules (six.moves...), not a module to import
+gc.freeze()
+gc.enable()
+_import_cpu = time.process_time() - _cpu
+import json
+print("\\nBENCH " + json.dumps({{"import_cpu": _import_cpu}}))
+"""
 
 
 @dataclass(frozen=True)
@@ -111,6 +145,7 @@ class Measurements:
     import_wall: list[float] = field(default_factory=list)
     import_cpu: list[float] = field(default_factory=list)
     call_cpu: list[float] = field(default_factory=list)
+    floor_cpu: list[float] = field(default_factory=list)
 
 
 def run(options: Options) -> Report:
@@ -133,6 +168,7 @@ def run(options: Options) -> Report:
         artifacts[mode] = _artifact(options, mode)
         for target in targets:  # warm the file cache: both modes read the same files
             _measure(target, artifacts[mode], event)
+        libraries = {target.label: _libraries(target, artifacts[mode]) for target in functions}
         results = {target.label: Measurements() for target in targets}
         for _ in range(runs):  # round-robin: load drift hits every module alike
             for target in targets:
@@ -141,6 +177,9 @@ def run(options: Options) -> Report:
                 results[target.label].import_cpu.append(measured["import_cpu"])
                 if measured["call_cpu"] is not None:
                     results[target.label].call_cpu.append(measured["call_cpu"])
+                if target.label in libraries:
+                    floor = _measure_floor(target, artifacts[mode], libraries[target.label])
+                    results[target.label].floor_cpu.append(floor)
         slowest = _report_mode(report, mode, targets, results)
         if mode == "cached":
             slowest_cached = slowest
@@ -190,6 +229,13 @@ def _report_mode(
             f"[{mode}] {target.label}: import {1000 * cpu:.0f} ms cpu ({cpu / base_cpu:.2f}x), "
             f"{1000 * statistics.median(measured.import_wall):.0f} ms wall{first_call}"
         )
+        if measured.floor_cpu:
+            floor = statistics.median(measured.floor_cpu)
+            report.figure(
+                f"[{mode}] {target.label}: its libraries alone {1000 * floor:.0f} ms cpu "
+                f"({floor / base_cpu:.2f}x), own code +{1000 * (cpu - floor):.0f} ms "
+                f"(+{(cpu - floor) / base_cpu:.2f}x)"
+            )
     slowest = max(handlers, key=lambda target: statistics.median(results[target.label].import_cpu))
     report.ratio(
         cost(
@@ -255,6 +301,20 @@ def _measure(target: Target, code_dir: Path, event: str) -> dict[str, Any]:
             result: dict[str, Any] = json.loads(line.removeprefix("BENCH "))
             return result
     raise RuntimeError(f"{target.label}: no measurement in the output:\n{output.stderr[-2000:]}")
+
+
+def _libraries(target: Target, code_dir: Path) -> list[str]:
+    """The third-party modules `target`'s import loads, in load order."""
+    output = _run_child(["-c", CHILD_LIBRARIES.format(module=target.module)], target, code_dir)
+    names: list[str] = json.loads(output.stdout.splitlines()[-1].removeprefix("BENCH "))
+    return names
+
+
+def _measure_floor(target: Target, code_dir: Path, names: list[str]) -> float:
+    """CPU seconds to import `names` alone, as the handler's init phase would."""
+    output = _run_child(["-c", CHILD_FLOOR.format(names=names)], target, code_dir)
+    measured: dict[str, float] = json.loads(output.stdout.splitlines()[-1].removeprefix("BENCH "))
+    return measured["import_cpu"]
 
 
 def _run_child(

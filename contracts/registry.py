@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from contracts._base import Event
-from contracts.aws import AwsEvent
 from contracts.envelope import EventBridgeEnvelope
 
+if TYPE_CHECKING:  # the AWS event models load only where a service takes one
+    from contracts.aws import AwsEvent
+
 DetailT = TypeVar("DetailT", bound=BaseModel)
-EventModel = type[Event] | type[AwsEvent]
+EventModel: TypeAlias = "type[Event] | type[AwsEvent]"
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,10 @@ class EventRegistry:
             if model.DETAIL_TYPE in self._aws:
                 raise ValueError(f"{model.DETAIL_TYPE!r} is registered twice")
             self._aws[model.DETAIL_TYPE] = model
+
+    def knows(self, detail_type: str) -> bool:
+        """Whether some version of `detail_type` is registered."""
+        return detail_type in self._aws or any(name == detail_type for name, _ in self._ours)
 
     @property
     def models(self) -> list[EventModel]:

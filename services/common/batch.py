@@ -8,6 +8,7 @@ holds back the rest of its batch.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from contracts import (
-    REGISTRY,
     EventContractError,
+    EventRegistry,
     InvalidEventError,
     ParsedEvent,
     UnknownEventError,
@@ -52,13 +53,24 @@ def parse_record(body: str, accepts: Sequence[type[BaseModel]]) -> ParsedEvent[B
         raw = json.loads(body)
     except json.JSONDecodeError as error:
         raise InvalidEventError(f"the message body is not JSON ({error.msg})") from None
-    parsed = REGISTRY.parse(raw)
-    if not isinstance(parsed.detail, tuple(accepts)):
+    registry = _registry_of(tuple(accepts))
+    try:
+        return registry.parse(raw)
+    except UnknownEventError as error:
+        detail_type = error.detail_type
+        if detail_type is None or registry.knows(detail_type):
+            raise  # a version of an accepted detail-type that does not exist
         expected = ", ".join(getattr(model, "DETAIL_TYPE", model.__name__) for model in accepts)
         raise UnknownEventError(
-            f"this consumer takes {expected}; got {parsed.envelope.detail_type!r}", raw=raw
-        )
-    return parsed
+            f"this consumer takes {expected}; got {detail_type!r}", raw=raw
+        ) from None
+
+
+@functools.cache
+def _registry_of(accepts: tuple[type[BaseModel], ...]) -> EventRegistry:
+    """The registry of one consumer's models: parsing needs no model it does not take, so a
+    cold start defines only the contracts of its own side (see `contracts`)."""
+    return EventRegistry(accepts)  # type: ignore[arg-type]  # routes hold event models
 
 
 class BatchProcessingError(Exception):

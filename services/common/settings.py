@@ -25,7 +25,8 @@ class SettingsError(RuntimeError):
 
 
 class ServiceSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # Built on first use, as the contract models are: the bases are never read themselves.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     service_name: str = Field(alias="POWERTOOLS_SERVICE_NAME", min_length=1)
     event_bus_name: str = Field(alias="EVENT_BUS_NAME", min_length=1)

@@ -374,12 +374,15 @@ def _location(loc: Sequence[object]) -> str:
     return ".".join(str(part) for part in loc) or "(request)"
 
 
-_RUN_ID = TypeAdapter(RunId)
+@functools.cache
+def _run_id_field() -> TypeAdapter[str]:
+    """Built on first use: only a request that broke its contract needs it."""
+    return TypeAdapter(RunId)
 
 
 def _is_run_id(value: object) -> bool:
     try:
-        _RUN_ID.validate_python(value)
+        _run_id_field().validate_python(value)
     except ValidationError:
         return False
     return True
