@@ -216,16 +216,54 @@ def _end(
         outcome: Event = _succeeded(record, execution)
     else:
         reason = (error.error_message if error else None) or execution.reason
+        error_type = (error.error_type if error else None) or execution.error_type
         outcome = _failed(
             record,
             QueryFailureState(status.value),
-            reason or f"Athena reported {status.value} without a reason",
+            publishable_reason(
+                reason or f"Athena reported {status.value} without a reason",
+                error_type,
+                record.query_execution_id,
+            ),
             error_category=(error.error_category if error else None) or execution.error_category,
-            error_type=(error.error_type if error else None) or execution.error_type,
+            error_type=error_type,
             retryable=error.retryable if error else execution.retryable,
         )
     ports.publish([outcome], trace_header=record.trace_header)
     ports.ledger.mark_ended(record.run_id, status)
+
+
+# Athena's messages for errors in the data quote the value that broke the query
+# ("HIVE_BAD_DATA: Error parsing field value '0.54' for field 0: For input string: "0.54"",
+# "NUMERIC_VALUE_OUT_OF_RANGE: Value 12345678901 exceeds..."). A run's failure reason is
+# published, notified by e-mail and stored, and rows of the lake must not travel there, so
+# such a reason keeps Athena's error name only. The other errors (syntax, a table or
+# column not found) name parts of the query, which the run already carries.
+DATA_ERROR_TYPE = 1001  # DATA_ERROR, in Athena's error catalog
+DATA_ERROR_NAMES = frozenset(
+    {
+        "DIVISION_BY_ZERO",
+        "HIVE_BAD_DATA",
+        "HIVE_CURSOR_ERROR",
+        "INVALID_CAST_ARGUMENT",
+        "INVALID_FUNCTION_ARGUMENT",
+        "NUMERIC_VALUE_OUT_OF_RANGE",
+    }
+)
+_ERROR_NAME = re.compile(r"^([A-Z][A-Z0-9_]+):")
+
+
+def publishable_reason(reason: str, error_type: int | None, query_execution_id: str) -> str:
+    """Athena's reason, or for an error in the data its error name alone (see above)."""
+    named = _ERROR_NAME.match(reason)
+    name = named.group(1) if named else None
+    if error_type != DATA_ERROR_TYPE and name not in DATA_ERROR_NAMES:
+        return reason
+    return (
+        f"{name or 'DATA_ERROR'}: a value in the data lake does not fit the query or its "
+        "table's schema. Athena's message quotes the value, so it is not repeated here; "
+        f"query execution {query_execution_id} in Athena shows it."
+    )
 
 
 def stop_overdue(now: datetime, ports: Ports, placement: QueryPlacement) -> list[str]:

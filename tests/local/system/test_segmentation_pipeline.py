@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,26 @@ def test_a_query_failing_in_athena_ends_the_run(cloud: LocalCloud) -> None:
     failed = watch.of_type("SegmentQueryFailed")
     assert len(failed) == 1
     assert failed[0]["detail"]["data"]["state"] == "FAILED"
+
+
+def test_a_query_failing_on_a_value_in_the_lake_never_repeats_the_value(cloud: LocalCloud) -> None:
+    # Athena (and the local Athena) quote the value a cast failed on; it is a row of the lake.
+    watch = cloud.subscribe("data-errors", {"detail-type": ["SegmentQueryFailed"]})
+    sqs, inbox = sns_inbox(cloud)
+    _request(
+        cloud,
+        'select endpoint_id as "Id", cast(email as integer) as "Metrics.Score" from crm_customers',
+        run_id="bad-cast",
+    )
+    cloud.run_until_idle()
+    failed = watch.of_type("SegmentQueryFailed")
+    assert len(failed) == 1
+    reason = failed[0]["detail"]["data"]["reason"]
+    assert reason.startswith("INVALID_CAST_ARGUMENT: a value in the data lake does not fit")
+    notes = [note for note in notifications(sqs, inbox) if "bad-cast" in note["Message"]]
+    assert len(notes) == 1
+    for text in (json.dumps(failed[0]), notes[0]["Message"]):
+        assert "@example.com" not in text
 
 
 def test_a_duplicate_request_imports_once(cloud: LocalCloud) -> None:

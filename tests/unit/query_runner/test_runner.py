@@ -205,6 +205,38 @@ def test_failure_and_cancellation_end_the_run_with_athenas_reason(
     assert (failed.data.error_category, failed.data.error_type) == (2, 1006)
 
 
+@pytest.mark.parametrize(
+    ("message", "error_type"),
+    [
+        (
+            "HIVE_BAD_DATA: Error parsing field value 'jane@example.com' for field 3: "
+            'For input string: "jane@example.com"',
+            1001,
+        ),
+        ("INVALID_CAST_ARGUMENT: Cannot cast 'jane@example.com' to INT", 1001),
+        ("NUMERIC_VALUE_OUT_OF_RANGE: Value 31415926535 exceeds MAX_INT", None),
+        ("a message without a name that quotes 'jane@example.com'", 1001),
+    ],
+)
+def test_a_data_errors_reason_keeps_athenas_error_name_and_never_the_value(
+    ports: Ports, athena: FakeAthena, published: Published, message: str, error_type: int | None
+) -> None:
+    start_run(validated(), ports, PLACEMENT, NOW)
+    athena.finish("qid-1", "FAILED", reason=message)
+    error = {} if error_type is None else {"errorCategory": 2, "errorType": error_type}
+
+    finish_run(state_change("qid-1", "FAILED", errorMessage=message, **error), ports)
+
+    failed = published[-1]
+    assert isinstance(failed, SegmentQueryFailed)
+    reason = failed.data.reason
+    assert "jane@example.com" not in reason
+    assert "31415926535" not in reason
+    name = message.partition(":")[0] if message[0].isupper() else "DATA_ERROR"
+    assert reason.startswith(f"{name}: a value in the data lake does not fit")
+    assert "qid-1" in reason  # where the whole message can be read, with Athena's access rules
+
+
 def test_without_an_error_in_the_event_the_execution_reason_is_used(
     ports: Ports, athena: FakeAthena, published: Published
 ) -> None:
