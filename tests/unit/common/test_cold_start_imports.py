@@ -9,16 +9,13 @@ segmentation side's import vocabularies."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.common.observability import LazyTracer
+from tests.fixtures.interpreter import ROOT, fresh_python
 
-ROOT = Path(__file__).resolve().parents[3]
 HANDLERS = sorted(
     f"services.{path.parent.name}.handler" for path in ROOT.glob("services/*/handler.py")
 )
@@ -46,14 +43,7 @@ def test_importing_every_handler_defers_the_heavy_packages() -> None:
         + f"print(json.dumps({{name: name in sys.modules for name in {DEFERRED!r}}}))\n"
         + "print(json.dumps(CatalogEntryChanged.__pydantic_complete__))\n"
     )
-    output = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
-        check=True,
-    )
+    output = fresh_python(code)
     loaded, built = (json.loads(line) for line in output.stdout.splitlines()[-2:])
     assert len(HANDLERS) >= 8
     assert loaded == dict.fromkeys(DEFERRED, False)
@@ -66,14 +56,7 @@ def _loaded_after(code: str, names: tuple[str, ...], **environment: str) -> dict
         code
         + f"\nimport sys, json\nprint(json.dumps({{n: n in sys.modules for n in {names!r}}}))\n"
     )
-    output = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", **environment},
-        check=True,
-    )
+    output = fresh_python(script, **environment)
     loaded: dict[str, bool] = json.loads(output.stdout.splitlines()[-1])
     return loaded
 

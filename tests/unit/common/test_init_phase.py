@@ -5,29 +5,15 @@ from __future__ import annotations
 
 import gc
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from services.common.init_phase import init_phase
+from tests.fixtures.interpreter import ROOT, fresh_python
 
-ROOT = Path(__file__).resolve().parents[3]
 HANDLERS = sorted(
     f"services.{path.parent.name}.handler" for path in ROOT.glob("services/*/handler.py")
 )
-
-
-def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1"},
-        check=True,
-    )
 
 
 def test_nothing_is_collected_inside_and_the_collector_runs_again_after() -> None:
@@ -45,7 +31,7 @@ def test_nothing_is_collected_inside_and_the_collector_runs_again_after() -> Non
         "print(json.dumps({'collections': len(collections), 'inside': enabled_inside,\n"
         "                  'after': gc.isenabled(), 'frozen': frozen}))\n"
     )
-    result = json.loads(_run(code).stdout.splitlines()[-1])
+    result = json.loads(fresh_python(code).stdout.splitlines()[-1])
     assert result["collections"] == 0
     assert result["inside"] is False
     assert result["after"] is True
@@ -82,7 +68,7 @@ def test_a_handlers_import_collects_nothing_and_leaves_the_collector_on(handler:
         f"import {handler}\n"
         "print(json.dumps([before_freeze, gc.isenabled(), gc.get_freeze_count() > 0]))\n"
     )
-    assert json.loads(_run(code).stdout.splitlines()[-1]) == [[], True, True]
+    assert json.loads(fresh_python(code).stdout.splitlines()[-1]) == [[], True, True]
 
 
 def test_the_frozen_objects_are_handed_back_at_exit() -> None:
@@ -93,6 +79,6 @@ def test_the_frozen_objects_are_handed_back_at_exit() -> None:
         "import services.query_validator.handler\n"
         "import services.notifier.handler\n"
     )
-    output = _run(code)
+    output = fresh_python(code)
     assert output.stdout.splitlines()[-1] == "frozen at exit 0"
     assert output.stderr == ""

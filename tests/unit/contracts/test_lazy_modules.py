@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 import contracts
 from contracts import aws, catalog, segmentation
+from tests.fixtures.interpreter import fresh_python
 
-ROOT = Path(__file__).resolve().parents[3]
 MODEL_MODULES = ("contracts.aws", "contracts.catalog", "contracts.segmentation")
 
 
 def _loaded_after(code: str) -> list[str]:
     report = f"print(json.dumps([n for n in {MODEL_MODULES!r} if n in sys.modules]))"
     script = f"{code}\nimport sys, json\n{report}\n"
-    output = subprocess.run(  # noqa: S603 - our interpreter, our code
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin"},
-        check=True,
-    )
+    output = fresh_python(script)
     loaded: list[str] = json.loads(output.stdout.splitlines()[-1])
     return loaded
 
