@@ -285,7 +285,10 @@ class FailedQuery(_TargetedRun):
     application_id: PinpointId | None = _application_field()
     query_execution_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None
     state: QueryFailureState
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(
+        description="Athena's reason; for an error in the data, only Athena's error name "
+        "and the execution to read it in (Athena's message quotes the value)."
+    )
     error_category: int | None = None
     error_type: int | None = None
     retryable: bool | None = None
